@@ -1,0 +1,370 @@
+"""SQLModel tables. The schema itself lives in alembic/ migrations; these classes map it.
+
+Timestamps are stored as UTC and always come back tz-aware (also on SQLite).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from booking_app.db import utcnow
+
+
+class UTCDateTime(TypeDecorator):
+    """tz-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+Money = sa.Numeric(10, 2)
+
+
+def ts(nullable: bool = True, **kw) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, **kw)
+
+
+def created_ts() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def json_field(default_factory) -> Any:
+    return Field(default_factory=default_factory, sa_type=JSONType, nullable=False)
+
+
+def default_policy() -> dict:
+    return {"lead_time_hours": 24, "late_cancellation": "block", "late_cancel_fee": 0, "refund_percent": 100}
+
+
+def default_reminders() -> dict:
+    return {"email": [1440, 60], "sms": [], "push": []}
+
+
+class Calendar(SQLModel, table=True):
+    __tablename__ = "calendars"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    name: str = Field(max_length=200)
+    business_name: str = Field(max_length=200)
+    timezone: str = Field(max_length=64)
+    owner_name: Optional[str] = Field(default=None, max_length=200)
+    owner_email: Optional[str] = Field(default=None, max_length=255)
+    owner_phone: Optional[str] = Field(default=None, max_length=50)
+    contact_email: Optional[str] = Field(default=None, max_length=255)
+    contact_phone: Optional[str] = Field(default=None, max_length=50)
+    support_email: Optional[str] = Field(default=None, max_length=255)
+    language: str = Field(default="en", max_length=10)
+    weekly_hours: dict = json_field(dict)
+    date_overrides: dict = json_field(dict)
+    slot_interval_minutes: int = 30
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    min_notice_minutes: int = 60
+    max_advance_days: int = 60
+    cancellation_policy: dict = json_field(default_policy)
+    reschedule_window_hours: Optional[float] = None
+    hold_minutes: int = 15
+    no_show_grace_minutes: int = 15
+    reminders: dict = json_field(default_reminders)
+    created_at: datetime = created_ts()
+    updated_at: datetime = created_ts()
+
+
+class AppointmentType(SQLModel, table=True):
+    __tablename__ = "appointment_types"
+    __table_args__ = (
+        sa.UniqueConstraint("calendar_id", "slug", name="uq_type_calendar_slug"),
+        sa.CheckConstraint("duration_minutes > 0", name="type_positive_duration"),
+        sa.CheckConstraint("location_type IN ('in_person', 'virtual', 'phone')", name="type_valid_location_type"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    calendar_id: uuid.UUID = Field(foreign_key="calendars.id", index=True)
+    slug: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    description: Optional[str] = None
+    duration_minutes: int
+    price: Decimal = Field(default=Decimal("0"), sa_type=Money)
+    currency: str = Field(default="USD", max_length=3)
+    payment_required: bool = False
+    location_type: str = Field(default="in_person", max_length=20)
+    location_address: Optional[str] = None
+    meeting_provider: Optional[str] = Field(default=None, max_length=50)
+    meeting_link: Optional[str] = None
+    email_template: str = Field(default="default", max_length=50)
+    active: bool = True
+    created_at: datetime = created_ts()
+    updated_at: datetime = created_ts()
+
+
+class Contact(SQLModel, table=True):
+    """The CRM stand-in: one row per customer email (stored lower-cased)."""
+
+    __tablename__ = "contacts"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=255, unique=True)
+    name: str = Field(max_length=255)
+    phone: Optional[str] = Field(default=None, max_length=50)
+    timezone: Optional[str] = Field(default=None, max_length=64)
+    language: Optional[str] = Field(default=None, max_length=10)
+    created_at: datetime = created_ts()
+    updated_at: datetime = created_ts()
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'staff')", name="user_valid_role"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=255, unique=True)
+    name: str = Field(max_length=200)
+    password_hash: str
+    role: str = Field(default="staff", max_length=10)
+    active: bool = True
+    created_at: datetime = created_ts()
+    last_login_at: Optional[datetime] = ts()
+
+
+class StaffSession(SQLModel, table=True):
+    __tablename__ = "staff_sessions"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_ts()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: Optional[datetime] = ts()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'staff')", name="api_key_valid_role"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=10)
+    key_prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = created_ts()
+    last_used_at: Optional[datetime] = ts()
+    revoked_at: Optional[datetime] = ts()
+
+
+class Appointment(SQLModel, table=True):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('pending', 'confirmed', 'cancelled', 'completed', 'no_show', 'late_cancel')", name="valid_status"
+        ),
+        sa.CheckConstraint("location_type IN ('in_person', 'virtual', 'phone')", name="valid_location_type"),
+        sa.CheckConstraint("end_time > start_time", name="valid_time_range"),
+        sa.CheckConstraint("busy_end > busy_start", name="valid_busy_range"),
+        sa.CheckConstraint("rescheduled_from_id IS DISTINCT FROM id", name="no_self_reschedule"),
+        sa.CheckConstraint(
+            "confirmation_status IN ('pending', 'sent', 'confirmation_failed')", name="valid_confirmation_status"
+        ),
+        sa.Index("ix_appointments_calendar_start", "calendar_id", "start_time", "id"),
+        sa.Index("ix_appointments_start", "start_time", "id"),
+        sa.Index("ix_appointments_customer_start", "customer_id", "start_time"),
+        sa.Index("ix_appointments_email_start", "customer_email", "start_time"),
+        sa.Index("ix_appointments_calendar_busy", "calendar_id", "busy_start", "busy_end"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    calendar_id: uuid.UUID = Field(foreign_key="calendars.id")
+    slot_id: uuid.UUID
+    customer_id: uuid.UUID = Field(foreign_key="contacts.id")
+    customer_email: str = Field(max_length=255)
+    customer_phone: Optional[str] = Field(default=None, max_length=50)
+    customer_name: str = Field(max_length=255)
+    start_time: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    end_time: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    duration_minutes: int
+    timezone: str = Field(max_length=64)
+    # busy_start/busy_end = start/end widened by the calendar's buffers; the exclusion constraint guards these.
+    busy_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    busy_end: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = Field(default="pending", max_length=20, index=True)
+    cancellation_reason: Optional[str] = None
+    cancelled_by: Optional[str] = Field(default=None, max_length=20)  # customer | owner | system
+    cancelled_by_id: Optional[uuid.UUID] = None  # the staff user / API key / contact who did it
+    cancelled_at: Optional[datetime] = ts()
+    rescheduled_from_id: Optional[uuid.UUID] = Field(default=None, foreign_key="appointments.id", index=True)
+    rescheduled_to_id: Optional[uuid.UUID] = Field(default=None, foreign_key="appointments.id", index=True)
+    lineage_id: uuid.UUID = Field(index=True)  # shared by every appointment of one reschedule chain
+    appointment_type: str = Field(max_length=100)
+    appointment_type_id: uuid.UUID = Field(foreign_key="appointment_types.id")
+    notes: Optional[str] = None
+    location_type: str = Field(max_length=20)
+    location_address: Optional[str] = None
+    meeting_link: Optional[str] = None
+    meeting_provider: Optional[str] = Field(default=None, max_length=50)
+    payment_required: bool = False
+    payment_amount: Optional[Decimal] = Field(default=None, sa_type=Money)
+    payment_currency: Optional[str] = Field(default=None, max_length=3)
+    payment_status: Optional[str] = Field(default=None, max_length=20)
+    payment_id: Optional[str] = Field(default=None, max_length=255)
+    language: str = Field(default="en", max_length=10)
+    confirmation_status: str = Field(default="pending", max_length=24)
+    version: int = 1  # rises with every change; also the .ics SEQUENCE (continued across reschedules)
+    manage_token_hash: str = Field(max_length=64, index=True)
+    hold_expires_at: Optional[datetime] = ts()  # pending rows only: unpaid booking or owner proposal
+    hold_kind: Optional[str] = Field(default=None, max_length=20)  # payment | proposal
+    created_at: datetime = created_ts()
+    updated_at: datetime = created_ts()
+    confirmed_at: Optional[datetime] = ts()
+    completed_at: Optional[datetime] = ts()
+
+
+class AppointmentReminder(SQLModel, table=True):
+    __tablename__ = "appointment_reminders"
+    __table_args__ = (
+        sa.CheckConstraint("reminder_type IN ('email', 'sms', 'push')", name="valid_reminder_type"),
+        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="valid_reminder_status"),
+        sa.UniqueConstraint("appointment_id", "reminder_type", "offset_minutes", name="uq_reminder_per_offset"),
+        sa.Index("ix_reminders_due", "scheduled_for", sqlite_where=sa.text("status = 'pending'"),
+                 postgresql_where=sa.text("status = 'pending'")),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    appointment_id: uuid.UUID = Field(foreign_key="appointments.id", index=True)
+    reminder_type: str = Field(max_length=20)
+    offset_minutes: int
+    scheduled_for: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sent_at: Optional[datetime] = ts()
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    last_error: Optional[str] = None
+    created_at: datetime = created_ts()
+
+
+class AppointmentCancellation(SQLModel, table=True):
+    __tablename__ = "appointment_cancellations"
+    __table_args__ = (
+        sa.CheckConstraint("cancellation_type IN ('customer', 'owner', 'system')", name="valid_cancellation_type"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    appointment_id: uuid.UUID = Field(foreign_key="appointments.id", index=True)
+    cancelled_by_id: Optional[uuid.UUID] = None
+    reason: str
+    cancellation_type: str = Field(max_length=20)
+    refund_amount: Optional[Decimal] = Field(default=None, sa_type=Money)
+    refund_status: Optional[str] = Field(default=None, max_length=50)
+    late_cancel_fee: Optional[Decimal] = Field(default=None, sa_type=Money)
+    created_at: datetime = created_ts()
+
+
+class AppointmentCheckIn(SQLModel, table=True):
+    __tablename__ = "appointment_check_ins"
+    __table_args__ = (
+        sa.CheckConstraint("check_in_method IN ('qr_code', 'manual', 'link')", name="valid_check_in_method"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    appointment_id: uuid.UUID = Field(foreign_key="appointments.id", unique=True)
+    checked_in_by: Optional[uuid.UUID] = None
+    checked_in_by_kind: str = Field(default="staff", max_length=20)  # customer | staff
+    checked_in_at: datetime = created_ts()
+    check_in_method: str = Field(max_length=50)
+    notes: Optional[str] = None
+
+
+class Payment(SQLModel, table=True):
+    """Money movements per appointment: charges, refunds and late-cancel fees (revenue analytics read these)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (sa.CheckConstraint("kind IN ('charge', 'refund', 'fee')", name="valid_payment_kind"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    appointment_id: uuid.UUID = Field(foreign_key="appointments.id", index=True)
+    kind: str = Field(max_length=10)
+    amount: Decimal = Field(sa_type=Money)
+    currency: str = Field(default="USD", max_length=3)
+    status: str = Field(default="processed", max_length=20)
+    provider: str = Field(default="manual", max_length=30)
+    provider_ref: Optional[str] = Field(default=None, max_length=255)
+    created_at: datetime = created_ts()
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one row per message; unique per (appointment, kind, channel, version)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.UniqueConstraint("appointment_id", "kind", "channel", "version", name="uq_notification_once"),
+        sa.CheckConstraint("channel IN ('email', 'sms', 'push')", name="valid_notification_channel"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'dropped')", name="valid_notification_status"
+        ),
+        sa.Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    appointment_id: uuid.UUID = Field(foreign_key="appointments.id", index=True)
+    kind: str = Field(max_length=50)
+    channel: str = Field(max_length=10)
+    recipient: str = Field(max_length=255)
+    version: int
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = ts()
+    claimed_at: Optional[datetime] = ts()
+    sent_at: Optional[datetime] = ts()
+    last_error: Optional[str] = None
+    payload: dict = json_field(dict)
+    created_at: datetime = created_ts()
+    updated_at: datetime = created_ts()
+
+
+class PushSubscription(SQLModel, table=True):
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (sa.UniqueConstraint("lineage_id", "endpoint", name="uq_push_per_lineage"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lineage_id: uuid.UUID = Field(index=True)
+    endpoint: str
+    p256dh: str = Field(max_length=255)
+    auth: str = Field(max_length=255)
+    created_at: datetime = created_ts()
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_appointment_created", "appointment_id", "created_at"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    appointment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="appointments.id")
+    entity_type: str = Field(max_length=40)
+    entity_id: str = Field(max_length=64)
+    action: str = Field(max_length=60)
+    actor_type: str = Field(max_length=20)  # customer | staff | api_key | system
+    actor_id: Optional[str] = Field(default=None, max_length=64)
+    actor_label: Optional[str] = Field(default=None, max_length=255)
+    from_status: Optional[str] = Field(default=None, max_length=20)
+    to_status: Optional[str] = Field(default=None, max_length=20)
+    data: dict = json_field(dict)
+    created_at: datetime = created_ts()
+
+
+class IdempotencyKey(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    scope: str = Field(max_length=255)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status: str = Field(default="in_progress", max_length=20)  # in_progress | completed
+    response_status: Optional[int] = None
+    response_body: Optional[dict] = Field(default=None, sa_type=JSONType)
+    created_at: datetime = created_ts()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
