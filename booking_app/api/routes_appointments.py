@@ -1,0 +1,79 @@
+"""Appointments: booking (public), lists and details (staff or manage token)."""
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
+
+from booking_app.api import deps
+from booking_app.api.ratelimit import public_rate_limit
+from booking_app.api.schemas import BookingIn
+from booking_app.db import session_scope, utcnow
+from booking_app.services import appointments, idempotency
+from booking_app.services.booking import BookingRequest, book
+from booking_app.services.principal import Principal
+from booking_app.services.views import appointment_detail, appointment_dicts
+
+router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
+
+
+def idempotent(scope: str, key: str | None, payload: object, handler) -> JSONResponse:
+    status, body = idempotency.run(scope=scope, key=key, payload=payload, handler=handler)
+    return JSONResponse(status_code=status, content=body)
+
+
+def actor_scope(actor: Principal) -> str:
+    return f"{actor.actor_type}:{actor.id or '-'}"
+
+
+@router.post("", status_code=201, summary="Book an appointment (public; staff may override availability)",
+             dependencies=[Depends(public_rate_limit)],
+             responses={409: {"description": "slot_unavailable with available_slots"},
+                        422: {"description": "validation_error or lead_time_violation with available_slots"}})
+def create_appointment(body: BookingIn, actor: Principal = Depends(deps.caller),
+                       idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+    def handler() -> tuple[int, dict]:
+        request = BookingRequest(**body.model_dump())
+        with session_scope() as session:
+            result = book(session, request=request, actor=actor, now=utcnow())
+            detail = appointment_detail(session, result.appointment, token=result.manage_token)
+        detail["manage_token"] = result.manage_token
+        return 201, detail
+
+    payload = body.model_dump(mode="json")
+    return idempotent(f"POST /appointments {actor_scope(actor)}", idempotency_key, payload, handler)
+
+
+@router.get("", summary="List appointments (staff), ordered by start_time then id, cursor-paginated")
+def list_appointments(
+    _: Principal = Depends(deps.staff),
+    calendar_id: Optional[uuid.UUID] = None,
+    customer_id: Optional[uuid.UUID] = None,
+    customer_email: Optional[str] = Query(None, max_length=255),
+    status: Optional[str] = Query(None, max_length=200, description="Comma-separated statuses"),
+    appointment_type: Optional[str] = Query(None, max_length=100),
+    start_date: Optional[str] = Query(None, max_length=40, description="On start_time; a date = that UTC day"),
+    end_date: Optional[str] = Query(None, max_length=40, description="Inclusive; a date = through that UTC day"),
+    limit: int = Query(50, ge=1, le=200),
+    cursor: Optional[str] = Query(None, max_length=500),
+) -> dict:
+    filters = appointments.ListFilters(
+        calendar_id=calendar_id, customer_id=customer_id, customer_email=customer_email,
+        statuses=appointments.parse_statuses(status), appointment_type=appointment_type,
+        start_from=appointments.date_bound(start_date, field="start_date", end=False),
+        start_before=appointments.date_bound(end_date, field="end_date", end=True),
+    )
+    with session_scope() as session:
+        rows, next_cursor = appointments.list_appointments(session, filters=filters, limit=limit, cursor=cursor)
+        return {"items": appointment_dicts(session, rows), "next_cursor": next_cursor}
+
+
+@router.get("/{appointment_id}", summary="One appointment with reminders, cancellation, check-in and history")
+def get_appointment(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
+                    token: Optional[str] = Depends(deps.manage_token)) -> dict:
+    with session_scope() as session:
+        appointment = appointments.get_appointment(session, appointment_id)
+        appointments.authorize(appointment, actor=actor, token=token)
+        return appointment_detail(session, appointment, token=None if actor.is_staff else token)

@@ -1,0 +1,138 @@
+"""Request bodies. Pydantic checks shape and bounds; services check meaning."""
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from booking_app.domain.tz import is_valid_timezone
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not EMAIL_RE.match(value):
+        raise ValueError("Enter an email address like name@example.com")
+    return value
+
+
+def _phone(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if not PHONE_RE.match(value.strip()):
+        raise ValueError("Enter a phone number like +1 555 123 4567")
+    return value.strip()
+
+
+def _timezone(value: str) -> str:
+    if not is_valid_timezone(value):
+        raise ValueError(f"'{value}' is not an IANA timezone such as America/New_York")
+    return value
+
+
+Email = Annotated[str, Field(max_length=255), AfterValidator(_email)]
+Phone = Annotated[Optional[str], Field(default=None, max_length=50), AfterValidator(_phone)]
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[Optional[str], Field(default=None, max_length=5000)]
+LocationType = Literal["in_person", "virtual", "phone"]
+Windows = dict[str, list[list[str]]]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CancellationPolicyIn(Strict):
+    lead_time_hours: float = Field(24, ge=0, le=24 * 365)
+    late_cancellation: Literal["block", "fee"] = "block"
+    late_cancel_fee: Decimal = Field(Decimal("0"), ge=0, le=100000, decimal_places=2)
+    refund_percent: int = Field(100, ge=0, le=100)
+
+
+class RemindersIn(Strict):
+    email: list[int] = Field(default_factory=lambda: [1440, 60], max_length=10)
+    sms: list[int] = Field(default_factory=list, max_length=10)
+    push: list[int] = Field(default_factory=list, max_length=10)
+
+
+class CalendarFields(Strict):
+    slug: Optional[str] = Field(None, max_length=80)
+    business_name: Optional[ShortText] = None
+    owner_name: Optional[ShortText] = None
+    owner_email: Optional[Email] = None
+    owner_phone: Phone = None
+    contact_email: Optional[Email] = None
+    contact_phone: Phone = None
+    support_email: Optional[Email] = None
+    language: Optional[Literal["en", "de"]] = None
+    weekly_hours: Optional[Windows] = None
+    date_overrides: Optional[Windows] = None
+    slot_interval_minutes: Optional[int] = Field(None, ge=5, le=480)
+    buffer_before_minutes: Optional[int] = Field(None, ge=0, le=480)
+    buffer_after_minutes: Optional[int] = Field(None, ge=0, le=480)
+    min_notice_minutes: Optional[int] = Field(None, ge=0, le=60 * 24 * 90)
+    max_advance_days: Optional[int] = Field(None, ge=1, le=730)
+    cancellation_policy: Optional[CancellationPolicyIn] = None
+    reschedule_window_hours: Optional[float] = Field(None, ge=0, le=24 * 365)
+    hold_minutes: Optional[int] = Field(None, ge=1, le=24 * 60)
+    no_show_grace_minutes: Optional[int] = Field(None, ge=0, le=24 * 60)
+    reminders: Optional[RemindersIn] = None
+
+
+class CalendarCreate(CalendarFields):
+    name: ShortText
+    timezone: TimeZone
+
+
+class CalendarPatch(CalendarFields):
+    name: Optional[ShortText] = None
+    timezone: Optional[TimeZone] = None
+
+
+class AppointmentTypeFields(Strict):
+    name: Optional[ShortText] = None
+    description: LongText = None
+    duration_minutes: Optional[int] = Field(None, ge=5, le=24 * 60)
+    price: Optional[Decimal] = Field(None, ge=0, le=1000000, decimal_places=2)
+    currency: Optional[str] = Field(None, pattern=r"^[A-Z]{3}$")
+    payment_required: Optional[bool] = None
+    location_type: Optional[LocationType] = None
+    location_address: LongText = None
+    meeting_provider: Optional[str] = Field(None, max_length=50)
+    meeting_link: Optional[str] = Field(None, max_length=2000, pattern=r"^https?://")
+    email_template: Optional[Literal["default", "consultation", "support"]] = None
+    active: Optional[bool] = None
+
+
+class AppointmentTypeCreate(AppointmentTypeFields):
+    slug: str = Field(min_length=1, max_length=100)
+    name: ShortText
+    duration_minutes: int = Field(ge=5, le=24 * 60)
+
+
+class BookingIn(Strict):
+    calendar_id: uuid.UUID
+    appointment_type: str = Field(min_length=1, max_length=100)
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+    customer_email: Email
+    customer_name: ShortText
+    timezone: TimeZone
+    customer_phone: Phone = None
+    customer_id: Optional[uuid.UUID] = None
+    slot_id: Optional[uuid.UUID] = None
+    notes: LongText = None
+    location_type: Optional[LocationType] = None
+    language: Optional[Literal["en", "de"]] = None
+    override_availability: bool = False
+
+
+def set_fields(model: BaseModel) -> dict:
+    """Only the fields the client sent (PATCH semantics), nested models as plain dicts."""
+    return model.model_dump(exclude_unset=True, mode="python")

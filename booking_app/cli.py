@@ -1,0 +1,84 @@
+"""`booking-app`: operations from the shell. Every command reads the same env vars as the app."""
+from __future__ import annotations
+
+import json
+import logging
+
+import typer
+
+app = typer.Typer(help="Slotwise operations.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+key_app = typer.Typer(help="Staff API keys.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff logins.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Periodic work.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(key_app, name="api-key")
+app.add_typer(user_app, name="user")
+app.add_typer(jobs_app, name="jobs")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (PostgreSQL from DATABASE_URL, else the embedded SQLite file)."""
+    from booking_app.migrate import upgrade
+
+    upgrade(revision=revision)
+    typer.echo("database is up to date")
+
+
+@key_app.command("create")
+def api_key_create(role: str = typer.Option(..., help="admin or staff"),
+                   name: str = typer.Option(..., help="who or what uses the key")) -> None:
+    """Create an API key; the key itself is printed once, alone on the last line."""
+    from booking_app.db import session_scope
+    from booking_app.services.api_keys import create_api_key
+    from booking_app.services.errors import ServiceError
+
+    try:
+        with session_scope() as session:
+            key, secret = create_api_key(session, name=name, role=role)
+    except ServiceError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"created {key.role} key '{key.name}' ({key.id}); store it now, it is not shown again:")
+    typer.echo(secret)
+
+
+@user_app.command("create")
+def user_create(email: str = typer.Option(...), name: str = typer.Option(...),
+                role: str = typer.Option("staff", help="admin or staff"),
+                password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)) -> None:
+    """Create a staff login for the console."""
+    from booking_app.db import session_scope
+    from booking_app.services.errors import ServiceError
+    from booking_app.services.users import create_user
+
+    try:
+        with session_scope() as session:
+            user = create_user(session, email=email, name=name, password=password, role=role)
+    except ServiceError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"created {user.role} user {user.email}")
+
+
+@app.command("seed-demo")
+def seed_demo(weeks_back: int = 3, weeks_ahead: int = 3) -> None:
+    """Load the demo business (skipped for calendars that already exist)."""
+    from booking_app.demo import seed_demo as run
+
+    created = run(weeks_back=weeks_back, weeks_ahead=weeks_ahead)
+    typer.echo(f"demo data ready ({created} new appointments)")
+
+
+@jobs_app.command("tick")
+def jobs_tick() -> None:
+    """Run one pass of all periodic work now, synchronously."""
+    from booking_app.services.periodic import run_tick
+
+    logging.basicConfig(level=logging.INFO)
+    typer.echo(json.dumps(run_tick()))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,47 @@
+"""The CRM stand-in: a contact per email address, found or created race-free."""
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from booking_app.db import is_postgres, utcnow
+from booking_app.models import Contact
+from booking_app.services.errors import NotFound, ValidationFailed
+
+
+def find_or_create(session: Session, *, email: str, name: str, phone: str | None,
+                   timezone: str | None, language: str | None) -> Contact:
+    email = email.strip().lower()
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    now = utcnow()
+    statement = insert(Contact).values(
+        id=uuid.uuid4(), email=email, name=name, phone=phone, timezone=timezone, language=language,
+        created_at=now, updated_at=now,
+    ).on_conflict_do_nothing(index_elements=["email"])
+    session.execute(statement)
+    contact = session.exec(select(Contact).where(Contact.email == email)).one()
+    # Keep the CRM current with what the customer just told us.
+    changed = {k: v for k, v in {"name": name, "phone": phone, "timezone": timezone}.items()
+               if v and getattr(contact, k) != v}
+    if changed:
+        session.execute(sa.update(Contact).where(Contact.id == contact.id).values(**changed, updated_at=now))
+        for key, value in changed.items():
+            setattr(contact, key, value)
+    return contact
+
+
+def get_contact(session: Session, contact_id: uuid.UUID) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound("No customer with that id.", field="customer_id")
+    return contact
+
+
+def check_matches(contact: Contact, email: str) -> None:
+    if contact.email != email.strip().lower():
+        raise ValidationFailed("customer_id belongs to a different email address.",
+                               details=[{"field": "customer_id", "message": "does not match customer_email"}])

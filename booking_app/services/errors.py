@@ -1,0 +1,32 @@
+"""Errors a use case can end with. The API turns each into its JSON error shape."""
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **extra):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict:
+        return {"error": self.code, "message": self.message, **self.extra}
+
+
+def _error(name: str, status: int, code: str) -> type[ServiceError]:
+    return type(name, (ServiceError,), {"status_code": status, "code": code})
+
+
+NotFound = _error("NotFound", 404, "not_found")
+Unauthorized = _error("Unauthorized", 401, "unauthorized")
+Forbidden = _error("Forbidden", 403, "forbidden")
+ValidationFailed = _error("ValidationFailed", 422, "validation_error")
+SlotUnavailable = _error("SlotUnavailable", 409, "slot_unavailable")
+LeadTimeViolation = _error("LeadTimeViolation", 422, "lead_time_violation")
+InvalidTransition = _error("InvalidTransition", 409, "invalid_transition")
+Conflict = _error("Conflict", 409, "conflict")
+IdempotencyKeyReused = _error("IdempotencyKeyReused", 422, "idempotency_key_reused")
+RequestInProgress = _error("RequestInProgress", 409, "request_in_progress")
+RateLimited = _error("RateLimited", 429, "rate_limited")

@@ -1,0 +1,76 @@
+"""Idempotency-Key: the first response to (scope, key) is stored and replayed for 24 h."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
+
+from booking_app.db import is_postgres, session_scope, utcnow
+from booking_app.models import IdempotencyKey
+from booking_app.services.errors import IdempotencyKeyReused, RequestInProgress, ServiceError, ValidationFailed
+
+TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+
+def body_hash(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _claim(scope: str, key: str, request_hash: str) -> IdempotencyKey | None:
+    """Insert an in-progress row; return the existing row instead when someone was first."""
+    now = utcnow()
+    with session_scope() as session:
+        session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key,
+                                                        IdempotencyKey.expires_at < now))
+        insert = pg_insert if is_postgres(session) else sqlite_insert
+        inserted = session.execute(
+            insert(IdempotencyKey).values(id=uuid.uuid4(), scope=scope, key=key, request_hash=request_hash,
+                                          status="in_progress", created_at=now, expires_at=now + TTL)
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+        ).rowcount
+        if inserted:
+            return None
+        return session.exec(select(IdempotencyKey).where(IdempotencyKey.scope == scope,
+                                                         IdempotencyKey.key == key)).one()
+
+
+def _finish(scope: str, key: str, status: int | None, body: dict | None) -> None:
+    with session_scope() as session:
+        statement = sa.delete(IdempotencyKey) if status is None else sa.update(IdempotencyKey).values(
+            status="completed", response_status=status, response_body=body)
+        session.execute(statement.where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))
+
+
+def run(*, scope: str, key: str | None, payload: object,
+        handler: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+    """Run `handler` once per key; replay its (status, body), including error responses."""
+    if key is None:
+        return handler()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed("Idempotency-Key must be 1 to 255 characters.",
+                               details=[{"field": "Idempotency-Key"}])
+    request_hash = body_hash(payload)
+    existing = _claim(scope, key, request_hash)
+    if existing is not None:
+        if existing.request_hash != request_hash:
+            raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
+        if existing.status != "completed":
+            raise RequestInProgress("A request with this Idempotency-Key is still being processed; retry shortly.")
+        return existing.response_status, existing.response_body
+    try:
+        status, body = handler()
+    except ServiceError as exc:
+        status, body = exc.status_code, exc.body()
+    except BaseException:
+        _finish(scope, key, None, None)  # unexpected failure: let the client retry for real
+        raise
+    _finish(scope, key, status, body)
+    return status, body

@@ -1,0 +1,56 @@
+"""Customer-facing links: manage page, .ics, and add-to-calendar for Google and Outlook.
+
+The manage token is derived (HMAC of the lineage id with SECRET_KEY) rather than stored, so
+every later email (reminders, reschedules) can carry the link while the database keeps only
+its hash. Rotating SECRET_KEY therefore invalidates outstanding manage links.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from booking_app.settings import get_settings
+
+
+def manage_token_for(lineage_id: uuid.UUID) -> str:
+    digest = hmac.new(get_settings().secret_key.encode(), f"manage:{lineage_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]  # 192 bits
+
+
+def _base() -> str:
+    return get_settings().public_base_url.rstrip("/")
+
+
+def manage_url(token: str) -> str:
+    return f"{_base()}/manage/{token}"
+
+
+def ics_url(appointment_id: uuid.UUID, token: str) -> str:
+    return f"{_base()}/api/v1/appointments/{appointment_id}/calendar.ics?token={token}"
+
+
+def book_url(calendar_slug: str) -> str:
+    return f"{_base()}/book/{calendar_slug}"
+
+
+def _compact(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_url(*, title: str, start: datetime, end: datetime, details: str, location: str) -> str:
+    query = urlencode({"action": "TEMPLATE", "text": title, "dates": f"{_compact(start)}/{_compact(end)}",
+                       "details": details, "location": location})
+    return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def outlook_url(*, title: str, start: datetime, end: datetime, details: str, location: str) -> str:
+    def fmt(value: datetime) -> str:
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    query = urlencode({"path": "/calendar/action/compose", "rru": "addevent", "subject": title,
+                       "startdt": fmt(start), "enddt": fmt(end), "body": details, "location": location})
+    return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"

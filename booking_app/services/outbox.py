@@ -1,0 +1,24 @@
+"""The notification outbox: rows written in the business transaction, sent by jobs after commit."""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from booking_app import queue
+from booking_app.db import after_commit, utcnow
+from booking_app.models import Appointment, Notification
+
+SEND_JOB = "jobs.notifications.send_notification"
+
+
+def add(session: Session, *, appointment: Appointment, kind: str, recipient: str | None,
+        channel: str = "email", payload: dict | None = None) -> Notification | None:
+    """Queue one message about `appointment` as it is now (its version makes the row unique)."""
+    if not recipient:
+        return None
+    notification = Notification(
+        appointment_id=appointment.id, kind=kind, channel=channel, recipient=recipient,
+        version=appointment.version, payload=payload or {}, next_attempt_at=utcnow(),
+    )
+    session.add(notification)
+    after_commit(session, lambda: queue.enqueue(SEND_JOB, str(notification.id), job_id=f"notify-{notification.id}"))
+    return notification

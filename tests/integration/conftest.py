@@ -1,0 +1,43 @@
+"""Helpers for API tests: a fresh calendar per test so tests never see each other's bookings."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+ALL_WEEK = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def future_day(days: int = 10) -> datetime:
+    """Midnight UTC some days ahead: far enough for min notice, inside max advance."""
+    now = datetime.now(timezone.utc)
+    return datetime(now.year, now.month, now.day, tzinfo=timezone.utc) + timedelta(days=days)
+
+
+def zulu(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@pytest.fixture
+def make_calendar(admin):
+    def make(*, types=({"slug": "consult", "name": "Consultation", "duration_minutes": 30},), **settings) -> dict:
+        body = {"name": "Test clinic", "business_name": "Test Clinic", "timezone": "UTC",
+                "slug": f"test-{uuid.uuid4().hex[:10]}", "weekly_hours": ALL_WEEK, "slot_interval_minutes": 15,
+                "owner_email": "owner@clinic.example", **settings}
+        response = admin.post("/api/v1/calendars", json=body)
+        assert response.status_code == 201, response.text
+        calendar = response.json()
+        for appointment_type in types:
+            created = admin.post(f"/api/v1/calendars/{calendar['id']}/appointment-types", json=appointment_type)
+            assert created.status_code == 201, created.text
+        return calendar
+
+    return make
+
+
+def booking_body(calendar: dict, start: datetime, *, minutes: int = 30, type_slug: str = "consult",
+                 email: str = "ann@example.com", **extra) -> dict:
+    return {"calendar_id": calendar["id"], "appointment_type": type_slug, "start_time": zulu(start),
+            "end_time": zulu(start + timedelta(minutes=minutes)), "customer_email": email,
+            "customer_name": "Ann Example", "timezone": "America/New_York", **extra}
