@@ -32,10 +32,10 @@ def _claim(scope: str, key: str, request_hash: str) -> IdempotencyKey | None:
                                                         IdempotencyKey.expires_at < now))
         insert = pg_insert if is_postgres(session) else sqlite_insert
         inserted = session.execute(
-            insert(IdempotencyKey).values(id=uuid.uuid4(), scope=scope, key=key, request_hash=request_hash,
+            insert(IdempotencyKey.__table__).values(id=uuid.uuid4(), scope=scope, key=key, request_hash=request_hash,
                                           status="in_progress", created_at=now, expires_at=now + TTL)
-            .on_conflict_do_nothing(index_elements=["scope", "key"])
-        ).rowcount
+            .on_conflict_do_nothing(index_elements=["scope", "key"]).returning(IdempotencyKey.__table__.c.id)
+        ).first()
         if inserted:
             return None
         return session.exec(select(IdempotencyKey).where(IdempotencyKey.scope == scope,

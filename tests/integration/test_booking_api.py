@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -17,7 +18,7 @@ from tests.integration.conftest import booking_body, future_day, zulu
 def active_rows(calendar_id: str) -> list[Appointment]:
     with session_scope() as session:
         return list(session.exec(sa.select(Appointment).where(
-            Appointment.calendar_id == calendar_id, Appointment.status.in_(["pending", "confirmed"]))).scalars())
+            Appointment.calendar_id == uuid.UUID(calendar_id), Appointment.status.in_(["pending", "confirmed"]))).scalars())
 
 
 def test_booking_returns_the_full_appointment_with_a_manage_token(client, make_calendar):
@@ -97,7 +98,7 @@ def test_a_cancelled_appointment_does_not_block_rebooking(client, make_calendar)
     start = future_day(13).replace(hour=9)
     first = client.post("/api/v1/appointments", json=booking_body(calendar, start)).json()
     with session_scope() as session:  # the status a cancellation leaves; the guard must ignore it
-        session.execute(sa.update(Appointment).where(Appointment.id == first["id"]).values(status="cancelled"))
+        session.execute(sa.update(Appointment).where(Appointment.id == uuid.UUID(first["id"])).values(status="cancelled"))
     again = client.post("/api/v1/appointments", json=booking_body(calendar, start, email="next@example.com"))
     assert again.status_code == 201, again.text
 
@@ -108,7 +109,7 @@ def test_idempotency_key_replays_the_first_response(client, make_calendar):
     headers = {"Idempotency-Key": "retry-me-123"}
     first = client.post("/api/v1/appointments", json=body, headers=headers)
     second = client.post("/api/v1/appointments", json=body, headers=headers)
-    assert first.status_code == second.status_code == 201
+    assert first.status_code == second.status_code == 201, second.text
     assert first.json() == second.json()
     assert len(active_rows(calendar["id"])) == 1
     other = client.post("/api/v1/appointments", json={**body, "customer_name": "Someone Else"}, headers=headers)
