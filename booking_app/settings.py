@@ -54,8 +54,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(120, description="Public requests per client IP per minute")
 
     # Web app.
-    frontend_port: int = Field(3000, description="Port of the web app")
-    backend_port: int = Field(8000, description="Port of the Reflex backend (API)")
+    app_port: int = Field(3000, description="Port the production app serves pages, websocket and /api/v1 on")
 
     @property
     def embedded(self) -> bool:

@@ -99,6 +99,12 @@ def _require_aware(*values: datetime) -> None:
             raise ValueError("naive datetime: give times with a UTC offset")
 
 
+def _utc(value: datetime) -> datetime:
+    """Arithmetic on times of one zone is wall-clock arithmetic in Python; UTC makes it real time."""
+    _require_aware(value)
+    return value.astimezone(timezone.utc)
+
+
 def slot_id_for(calendar_id: uuid.UUID, appointment_type: str, start: datetime, end: datetime) -> uuid.UUID:
     _require_aware(start, end)
     utc = lambda v: v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
@@ -106,13 +112,12 @@ def slot_id_for(calendar_id: uuid.UUID, appointment_type: str, start: datetime, 
 
 
 def busy_range(start: datetime, end: datetime, rules: AvailabilityRules) -> tuple[datetime, datetime]:
-    _require_aware(start, end)
-    return (start - timedelta(minutes=rules.buffer_before_minutes),
-            end + timedelta(minutes=rules.buffer_after_minutes))
+    return (_utc(start) - timedelta(minutes=rules.buffer_before_minutes),
+            _utc(end) + timedelta(minutes=rules.buffer_after_minutes))
 
 
 def lead_time_problem(start: datetime, now: datetime, rules: AvailabilityRules) -> str | None:
-    _require_aware(start, now)
+    start, now = _utc(start), _utc(now)
     if start < now + timedelta(minutes=rules.min_notice_minutes):
         return "too_soon"
     if start > now + timedelta(days=rules.max_advance_days):
@@ -156,7 +161,7 @@ def _day_starts(day: date, duration: timedelta, rules: AvailabilityRules, zone: 
 
 def offered_starts(*, duration_minutes: int, rules: AvailabilityRules, range_start: datetime,
                    range_end: datetime) -> list[datetime]:
-    _require_aware(range_start, range_end)
+    range_start, range_end = _utc(range_start), _utc(range_end)
     zone = ZoneInfo(rules.timezone)
     duration = timedelta(minutes=duration_minutes)
     day = range_start.astimezone(zone).date() - timedelta(days=1)  # a slot may start the local day before
@@ -169,10 +174,10 @@ def offered_starts(*, duration_minutes: int, rules: AvailabilityRules, range_sta
 
 
 def is_offered(*, start: datetime, duration_minutes: int, rules: AvailabilityRules) -> bool:
-    _require_aware(start)
+    start = _utc(start)
     found = offered_starts(duration_minutes=duration_minutes, rules=rules, range_start=start,
                            range_end=start + timedelta(minutes=1))
-    return found == [start.astimezone(timezone.utc)]
+    return found == [start]
 
 
 class _BusyIndex:
@@ -197,6 +202,7 @@ def generate_slots(*, calendar_id: uuid.UUID, appointment_type: str, duration_mi
                    rules: AvailabilityRules, range_start: datetime, range_end: datetime, now: datetime,
                    busy: Sequence[tuple[datetime, datetime]]) -> list[Slot]:
     _require_aware(range_start, range_end, now)
+    busy = [(_utc(a), _utc(b)) for a, b in busy]
     duration = timedelta(minutes=duration_minutes)
     index = _BusyIndex(busy)
     slots = []
@@ -210,7 +216,7 @@ def generate_slots(*, calendar_id: uuid.UUID, appointment_type: str, duration_mi
 
 
 def nearest_slots(slots: Sequence[Slot], target: datetime, n: int = 5) -> list[Slot]:
-    _require_aware(target)
+    target = _utc(target)
     closest = sorted(slots, key=lambda s: (abs((s.start - target).total_seconds()), s.start))[:n]
     return sorted(closest, key=lambda s: s.start)
 

@@ -1,0 +1,13 @@
+"""Regenerate .env.example from the Settings class, so the documentation cannot drift."""
+from pathlib import Path
+
+from booking_app.settings import PROJECT_ROOT, Settings
+
+lines = ["# Slotwise configuration. Every variable is optional; empty storage settings = embedded mode.", ""]
+for name, field in Settings.model_fields.items():
+    default = field.default
+    if isinstance(default, Path):
+        default = default.relative_to(PROJECT_ROOT) if default.is_relative_to(PROJECT_ROOT) else default
+    value = str(default).lower() if isinstance(default, bool) else default
+    lines += [f"# {field.description}", f"{name.upper()}={value}", ""]
+(PROJECT_ROOT / ".env.example").write_text("\n".join(lines))
