@@ -1,6 +1,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 PYTEST_ARGS ?=
+PORT ?= 3000
 
 .PHONY: bootstrap run test export bench clean
 
@@ -11,7 +12,7 @@ bootstrap:
 run: bootstrap
 	$(ENV) booking-app db upgrade
 	$(ENV) booking-app seed-demo
-	$(ENV) reflex run --env prod
+	$(ENV) reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
 
 ## make test: every test (unit, integration on PostgreSQL/SQLite/Redis, browser)
 test:

@@ -1,4 +1,5 @@
-"""Reflex configuration; ports and Redis come from the same settings as the rest of the app."""
+"""Reflex configuration. Ports are given on the command line (see the Makefile): production serves
+pages, websocket and /api/v1 on one port. Redis comes from the same settings as the rest of the app."""
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
@@ -8,9 +9,6 @@ settings = get_settings()
 
 config = rx.Config(
     app_name="booking_app",
-    # Production serves pages, the websocket and /api/v1 on one port.
-    frontend_port=settings.app_port,
-    backend_port=settings.app_port,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # Several backend processes share state through Redis in production; embedded keeps it in memory.

@@ -53,9 +53,6 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = Field(True, description="Turn public rate limits on/off (off for load benchmarks)")
     rate_limit_per_minute: int = Field(120, description="Public requests per client IP per minute")
 
-    # Web app.
-    app_port: int = Field(3000, description="Port the production app serves pages, websocket and /api/v1 on")
-
     @property
     def embedded(self) -> bool:
         return not self.database_url
