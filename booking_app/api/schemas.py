@@ -136,3 +136,41 @@ class BookingIn(Strict):
 def set_fields(model: BaseModel) -> dict:
     """Only the fields the client sent (PATCH semantics), nested models as plain dicts."""
     return model.model_dump(exclude_unset=True, mode="python")
+
+
+class CancelIn(Strict):
+    reason: str = Field("No reason given", min_length=1, max_length=2000)
+    cancelled_by: Literal["customer", "owner", "system"] = "customer"
+
+
+class RescheduleIn(Strict):
+    reason: LongText = None
+    new_start_time: Optional[AwareDatetime] = None
+
+
+class RescheduleConfirmIn(Strict):
+    reschedule_token: str = Field(min_length=1, max_length=500)
+    new_start_time: AwareDatetime
+    new_end_time: AwareDatetime
+    new_slot_id: Optional[uuid.UUID] = None
+
+
+class ProposalAnswerIn(Strict):
+    answer_token: str = Field(min_length=1, max_length=500)
+    answer: Literal["accept", "decline"]
+
+
+class StatusIn(Strict):
+    status: Literal["pending", "confirmed", "cancelled", "completed", "no_show", "late_cancel"]
+    notes: LongText = None
+
+
+class CheckInIn(Strict):
+    method: Literal["qr_code", "manual", "link"]
+    notes: LongText = None
+
+
+class PaymentIn(Strict):
+    payment_id: str = Field(min_length=1, max_length=255)
+    amount: Decimal = Field(ge=0, le=1000000, decimal_places=2)
+    status: Literal["paid"]

@@ -30,13 +30,17 @@ def get_appointment(session: Session, appointment_id: uuid.UUID, *, for_update: 
     return appointment
 
 
+def customer_principal(appointment: Appointment) -> Principal:
+    return Principal(kind="customer", id=appointment.customer_id, label=appointment.customer_email,
+                     actor_type="customer")
+
+
 def authorize(appointment: Appointment, *, actor: Principal, token: str | None) -> Principal:
     """Staff may act on any appointment; a customer only with the manage token of its lineage."""
     if actor.is_staff:
         return actor
     if token and hmac.compare_digest(hash_token(token), appointment.manage_token_hash):
-        return Principal(kind="customer", id=appointment.customer_id, label=appointment.customer_email,
-                         actor_type="customer")
+        return customer_principal(appointment)
     raise Forbidden("This needs the manage link from your confirmation email, or a staff API key.")
 
 

@@ -106,14 +106,7 @@ def book(session: Session, *, request: BookingRequest, actor: Principal, now: da
         timezone=request.timezone, language=request.language,
     )
     appointment = _new_appointment(request, calendar, appointment_type, contact.id, busy_start, busy_end, now)
-    try:
-        with session.begin_nested():  # the database is the guard; this turns its refusal into a 409
-            session.add(appointment)
-            session.flush()
-    except DBAPIError as exc:
-        if is_overlap_error(exc):
-            raise SlotUnavailable(taken, available_slots=nearest()) from exc
-        raise
+    insert_guarded(session, appointment, on_overlap=lambda: SlotUnavailable(taken, available_slots=nearest()))
 
     if appointment.status == "confirmed":
         reminders.plan(session, appointment=appointment, calendar=calendar, now=now)
@@ -124,6 +117,18 @@ def book(session: Session, *, request: BookingRequest, actor: Principal, now: da
                        "start_time": appointment.start_time.isoformat()})
     after_commit(session, lambda: events.publish(events.appointment_event("appointment.created", appointment)))
     return BookingResult(appointment=appointment, manage_token=manage_token_for(appointment.lineage_id))
+
+
+def insert_guarded(session: Session, appointment: Appointment, *, on_overlap) -> None:
+    """Insert under the database's overlap guard; its refusal becomes `on_overlap()` (a 409)."""
+    try:
+        with session.begin_nested():
+            session.add(appointment)
+            session.flush()
+    except DBAPIError as exc:
+        if is_overlap_error(exc):
+            raise on_overlap() from exc
+        raise
 
 
 def _new_appointment(request: BookingRequest, calendar: Calendar, appointment_type: AppointmentType,

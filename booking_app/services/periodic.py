@@ -10,7 +10,10 @@ from booking_app.queue import resolve
 log = logging.getLogger(__name__)
 
 # Import paths of step functions `(now) -> number of things done`, run in this order.
-STEPS: list[str] = []
+STEPS: list[str] = [
+    "booking_app.services.sweeps.expire_holds",
+    "booking_app.services.sweeps.settle_past",
+]
 
 
 def run_tick() -> dict[str, int]:

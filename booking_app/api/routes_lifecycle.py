@@ -1,0 +1,108 @@
+"""Lifecycle: cancel, reschedule (+ owner proposals), status, check-in, payment."""
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import JSONResponse
+
+from booking_app.api import deps
+from booking_app.api.routes_appointments import actor_scope, idempotent
+from booking_app.api.schemas import (
+    CancelIn,
+    CheckInIn,
+    PaymentIn,
+    ProposalAnswerIn,
+    RescheduleConfirmIn,
+    RescheduleIn,
+    StatusIn,
+)
+from booking_app.db import session_scope, utcnow
+from booking_app.services import cancellation, checkin, payments, rescheduling, status_changes
+from booking_app.services.principal import Principal
+from booking_app.services.views import appointment_detail
+from booking_app.timefmt import iso
+
+router = APIRouter(prefix="/api/v1/appointments", tags=["lifecycle"])
+
+
+@router.post("/{appointment_id}/cancel", summary="Cancel (customer with manage token; owner/system with staff key)",
+             responses={403: {"description": "cancellation_not_allowed: inside the policy window (block mode)"}})
+def cancel(appointment_id: uuid.UUID, body: CancelIn, actor: Principal = Depends(deps.caller),
+           token: Optional[str] = Depends(deps.manage_token),
+           idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+    def handler() -> tuple[int, dict]:
+        with session_scope() as session:
+            result = cancellation.cancel(session, appointment_id=appointment_id, actor=actor, token=token,
+                                         reason=body.reason, party=body.cancelled_by, now=utcnow())
+        return 200, {**result, "cancelled_at": iso(result["cancelled_at"])}
+
+    scope = f"cancel {appointment_id} {actor_scope(actor)}"
+    return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
+
+
+@router.post("/{appointment_id}/reschedule", summary="Start a reschedule (holds the current slot) or, as staff, "
+                                                     "propose new_start_time to the customer")
+def reschedule(appointment_id: uuid.UUID, body: RescheduleIn, actor: Principal = Depends(deps.caller),
+               token: Optional[str] = Depends(deps.manage_token)) -> dict:
+    with session_scope() as session:
+        return rescheduling.start(session, appointment_id=appointment_id, actor=actor, token=token,
+                                  reason=body.reason, new_start_time=body.new_start_time, now=utcnow())
+
+
+@router.put("/{appointment_id}/reschedule/confirm", summary="Move to the new time; returns the NEW appointment",
+            responses={410: {"description": "reschedule_token_expired"}, 403: {"description": "invalid token"},
+                       409: {"description": "slot_unavailable with the closest alternatives"}})
+def reschedule_confirm(appointment_id: uuid.UUID, body: RescheduleConfirmIn, actor: Principal = Depends(deps.caller),
+                       idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+    def handler() -> tuple[int, dict]:
+        with session_scope() as session:
+            new = rescheduling.confirm(session, appointment_id=appointment_id,
+                                       reschedule_token=body.reschedule_token, new_start_time=body.new_start_time,
+                                       new_end_time=body.new_end_time, new_slot_id=body.new_slot_id, actor=actor,
+                                       now=utcnow())
+            return 200, appointment_detail(session, new)
+
+    scope = f"reschedule {appointment_id} {actor_scope(actor)}"
+    return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
+
+
+@router.post("/{appointment_id}/proposal", summary="Accept or decline an owner-proposed time (signed link)")
+def answer_proposal(appointment_id: uuid.UUID, body: ProposalAnswerIn) -> dict:
+    with session_scope() as session:
+        result = rescheduling.answer_proposal(session, proposal_id=appointment_id, answer_token=body.answer_token,
+                                              accept=body.answer == "accept", now=utcnow())
+        return appointment_detail(session, result)
+
+
+@router.patch("/{appointment_id}/status", summary="Change status (staff): only legal transitions")
+def patch_status(appointment_id: uuid.UUID, body: StatusIn, actor: Principal = Depends(deps.staff)) -> dict:
+    with session_scope() as session:
+        appointment = status_changes.set_status(session, appointment_id=appointment_id, status=body.status,
+                                                notes=body.notes, actor=actor, now=utcnow())
+        return appointment_detail(session, appointment)
+
+
+@router.post("/{appointment_id}/check-in", status_code=201, summary="Check in (manual: staff; link/QR: token)")
+def check_in(appointment_id: uuid.UUID, body: CheckInIn, actor: Principal = Depends(deps.caller),
+             token: Optional[str] = Depends(deps.manage_token),
+             idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+    def handler() -> tuple[int, dict]:
+        with session_scope() as session:
+            record = checkin.check_in(session, appointment_id=appointment_id, method=body.method, notes=body.notes,
+                                      actor=actor, token=token, now=utcnow())
+        return 201, {"id": str(record.id), "appointment_id": str(record.appointment_id),
+                     "checked_in_at": iso(record.checked_in_at), "check_in_method": record.check_in_method,
+                     "checked_in_by_kind": record.checked_in_by_kind, "notes": record.notes}
+
+    scope = f"check-in {appointment_id} {actor_scope(actor)}"
+    return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
+
+
+@router.post("/{appointment_id}/payment", summary="Record a payment (staff or provider webhook): pending → confirmed")
+def payment(appointment_id: uuid.UUID, body: PaymentIn, actor: Principal = Depends(deps.staff)) -> dict:
+    with session_scope() as session:
+        appointment = payments.confirm_payment(session, appointment_id=appointment_id, payment_id=body.payment_id,
+                                               amount=body.amount, actor=actor, now=utcnow())
+        return appointment_detail(session, appointment)
