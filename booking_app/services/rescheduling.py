@@ -149,6 +149,7 @@ def _move(session: Session, old: Appointment, new: Appointment, calendar: Calend
     old.cancelled_at, old.cancelled_by, old.cancelled_by_id = now, party, actor.id
     old.cancellation_reason = "Rescheduled"
     session.flush()  # the old range stops counting before the new row is checked
+    new.version = max(new.version, old.version + 1)  # the .ics SEQUENCE keeps rising along the lineage
     if insert:
         insert_guarded(session, new, on_overlap=on_overlap)
     old.rescheduled_to_id = new.id
