@@ -80,5 +80,41 @@ def jobs_tick() -> None:
     typer.echo(json.dumps(run_tick()))
 
 
+def _require_redis() -> str:
+    from booking_app.settings import get_settings
+
+    url = get_settings().redis_url
+    if not url:
+        typer.echo("REDIS_URL is not set: in the embedded mode the app runs jobs itself.", err=True)
+        raise typer.Exit(2)
+    return url
+
+
+@app.command("worker")
+def worker(burst: bool = typer.Option(False, help="exit when the queue is empty")) -> None:
+    """Run an RQ worker (with its scheduler, so retries with backoff fire on time)."""
+    import redis
+    from rq import Queue, Worker
+
+    from booking_app.settings import get_settings
+
+    connection = redis.Redis.from_url(_require_redis())
+    logging.basicConfig(level=logging.INFO)
+    Worker([Queue(get_settings().rq_queue, connection=connection)], connection=connection).work(
+        burst=burst, with_scheduler=True)
+
+
+@app.command("scheduler")
+def scheduler(interval: int = typer.Option(60, help="seconds between sweeps")) -> None:
+    """Register the periodic sweep with rq-scheduler and run the scheduler loop."""
+    from booking_app.settings import get_settings
+    from jobs.scheduler import make_scheduler, register_sweep
+
+    rq_scheduler = make_scheduler(_require_redis(), get_settings().rq_queue)
+    register_sweep(rq_scheduler, interval)
+    logging.basicConfig(level=logging.INFO)
+    rq_scheduler.run()
+
+
 if __name__ == "__main__":
     app()

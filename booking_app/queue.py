@@ -36,12 +36,16 @@ def _run_embedded(func_path: str, args: tuple) -> None:
         log.exception("embedded job %s failed", func_path)
 
 
-def enqueue(func_path: str, *args, job_id: str | None = None, **rq_options) -> None:
-    """Queue a job. Never raises: the database row behind the job is the truth and the sweep retries."""
+def enqueue(func_path: str, *args, job_id: str | None = None, retries: list[int] | None = None) -> None:
+    """Queue a job. Never raises: the database row behind the job is the truth and the sweep retries.
+    `retries`: seconds between RQ retries (embedded mode leaves retrying to the sweep)."""
     settings = get_settings()
     try:
         if settings.redis_url:
-            rq_queue(settings.redis_url, settings.rq_queue).enqueue(func_path, *args, job_id=job_id, **rq_options)
+            from rq import Retry
+
+            retry = Retry(max=len(retries), interval=retries) if retries else None
+            rq_queue(settings.redis_url, settings.rq_queue).enqueue(func_path, *args, job_id=job_id, retry=retry)
         else:
             _executor.submit(_run_embedded, func_path, args)
     except Exception:  # noqa: BLE001

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", description="SMTP password (optional)")
     smtp_starttls: bool = Field(False, description="Use STARTTLS")
     smtp_timeout_seconds: float = Field(10.0, description="Timeout per SMTP conversation")
+    mail_catcher_dir: Path = Field(PROJECT_ROOT / "mail-catcher", description="Where the embedded mode keeps mail when SMTP_HOST is empty")
     mail_from: str = Field("Slotwise <no-reply@slotwise.local>", description="From header of outgoing mail")
 
     # SMS (twilio) and web push.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -15,6 +16,7 @@ import pytest
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+MAIL_CATCHER = tempfile.mkdtemp(prefix="slotwise-mail-")
 
 
 def require(what: str, reason: str) -> None:
@@ -37,7 +39,7 @@ def configure(database_url: str = "", sqlite_path: str = "", redis_url: str = ""
     from booking_app.settings import get_settings
 
     values = {"DATABASE_URL": database_url, "SQLITE_PATH": sqlite_path, "REDIS_URL": redis_url,
-              "RATE_LIMIT_ENABLED": "false", **extra}
+              "RATE_LIMIT_ENABLED": "false", "MAIL_CATCHER_DIR": MAIL_CATCHER, "SMTP_HOST": "", **extra}
     for key, value in values.items():
         os.environ[key] = value
     get_settings.cache_clear()

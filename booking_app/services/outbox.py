@@ -6,6 +6,7 @@ from sqlmodel import Session
 from booking_app import queue
 from booking_app.db import after_commit, utcnow
 from booking_app.models import Appointment, Notification
+from booking_app.settings import get_settings
 
 SEND_JOB = "jobs.notifications.send_notification"
 
@@ -20,5 +21,11 @@ def add(session: Session, *, appointment: Appointment, kind: str, recipient: str
         version=appointment.version, payload=payload or {}, next_attempt_at=utcnow(),
     )
     session.add(notification)
-    after_commit(session, lambda: queue.enqueue(SEND_JOB, str(notification.id), job_id=f"notify-{notification.id}"))
+    enqueue_send(session, notification)
     return notification
+
+
+def enqueue_send(session: Session, notification: Notification) -> None:
+    """After commit, a job sends it; RQ retries failures with the configured backoff."""
+    after_commit(session, lambda: queue.enqueue(SEND_JOB, str(notification.id), job_id=f"notify-{notification.id}",
+                                                retries=get_settings().retry_delays))

@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 STEPS: list[str] = [
     "booking_app.services.sweeps.expire_holds",
     "booking_app.services.sweeps.settle_past",
+    "booking_app.services.dispatch.dispatch_due",
 ]
 
 

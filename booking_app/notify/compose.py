@@ -1,0 +1,117 @@
+"""From an appointment and a message kind to something a channel can send."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_skeleton, format_time
+from babel.numbers import format_currency
+
+from booking_app.domain.policy import CancellationPolicy
+from booking_app.models import Appointment, AppointmentType, Calendar
+from booking_app.notify.ics import build_ics
+from booking_app.notify.render import OWNER_KINDS, Rendered, render
+from booking_app.services import links
+from booking_app.services.checkin import check_in_url, qr_svg_data_uri
+from booking_app.services.views import appointment_links, location_text
+from booking_app.settings import get_settings
+
+ICS_METHOD = {"confirmation": "REQUEST", "rescheduled": "REQUEST", "reminder": "REQUEST",
+              "cancelled": "CANCEL", "cancelled_by_owner": "CANCEL", "payment_expired": "CANCEL"}
+WITH_QR = {"confirmation", "rescheduled", "reminder"}
+
+
+@dataclass(frozen=True)
+class Message:
+    rendered: Rendered
+    recipient: str
+    ics: bytes | None
+    ics_method: str | None
+
+
+def when_texts(moment: datetime, tz: str, lang: str) -> tuple[str, str]:
+    """('Monday, 1 June 2026, 09:00 EDT', 'Mon, Jun 1, 9:00 AM') in that zone and language."""
+    local = moment.astimezone(ZoneInfo(tz))
+    long = f"{format_date(local, 'full', locale=lang)}, {format_time(local, 'short', locale=lang)} {local.tzname()}"
+    return long, format_skeleton("MMMEdjm", local, locale=lang)
+
+
+def money(amount, currency: str | None, lang: str) -> str:
+    return format_currency(amount, currency or "USD", locale=lang) if amount not in (None, "", "0", "0.00") else ""
+
+
+def compose(kind: str, appointment: Appointment, calendar: Calendar, appointment_type: AppointmentType, *,
+            recipient: str, payload: dict) -> Message:
+    owner_side = kind in OWNER_KINDS
+    lang = calendar.language if owner_side else appointment.language
+    token = links.manage_token_for(appointment.lineage_id)
+    when_local, when_short = when_texts(appointment.start_time, appointment.timezone, lang)
+    when_business, when_business_short = when_texts(appointment.start_time, calendar.timezone, lang)
+    previous = payload.get("previous_start")
+    previous_at = datetime.fromisoformat(previous.replace("Z", "+00:00")) if previous else None
+    currency = appointment.payment_currency or appointment_type.currency
+    context = {
+        "business": calendar.business_name, "customer_name": appointment.customer_name,
+        "customer_email": appointment.customer_email, "customer_phone": appointment.customer_phone,
+        "type_name": appointment_type.name, "notes": appointment.notes, "location": location_text(appointment),
+        "when_local": when_local, "when_short": when_short,
+        "when_business": when_business, "when_business_short": when_business_short,
+        "previous_local": when_texts(previous_at, appointment.timezone, lang)[0] if previous_at else "",
+        "previous_business": when_texts(previous_at, calendar.timezone, lang)[0] if previous_at else "",
+        "manage_url": links.manage_url(token), "rebook_url": payload.get("rebook_url") or links.book_url(calendar.slug),
+        "accept_url": payload.get("accept_url", ""), "decline_url": payload.get("decline_url", ""),
+        "reason": payload.get("reason") or "", "last_error": payload.get("last_error", ""),
+        "price": money(appointment.payment_amount, currency, lang),
+        "refund_amount": money(payload.get("refund_amount"), currency, lang),
+        "late_cancel_fee": money(payload.get("late_cancel_fee"), currency, lang),
+    }
+    details = [("when", when_local)]
+    if calendar.timezone != appointment.timezone:
+        details.append(("business_time", when_business))
+    details.append(("where", context["location"]))
+    if not owner_side:
+        contact = " · ".join(filter(None, [calendar.contact_email, calendar.contact_phone]))
+        if contact:
+            details.append(("contact", contact))
+        details.append(("policy", CancellationPolicy.from_dict(calendar.cancellation_policy).describe(currency)))
+    rendered = render(kind, template_set=appointment_type.email_template, lang=lang, context=context,
+                      details=details, actions=_actions(kind, appointment, calendar, token, payload, owner_side),
+                      qr_data_uri=qr_svg_data_uri(check_in_url(appointment.id, appointment.lineage_id))
+                      if kind in WITH_QR else None)
+    method = None if owner_side else ICS_METHOD.get(kind)
+    ics = build_ics(appointment, calendar, method=method, description=context["manage_url"]) if method else None
+    return Message(rendered=rendered, recipient=recipient, ics=ics, ics_method=method)
+
+
+def _actions(kind, appointment, calendar, token, payload, owner_side) -> list[tuple[str, str]]:
+    if owner_side:
+        return [("Open the console", f"{get_settings().public_base_url.rstrip('/')}/console")]
+    actions = []
+    if kind == "reschedule_proposal":
+        actions += [("Accept", payload["accept_url"]), ("Decline", payload["decline_url"])]
+    if kind in ("cancelled_by_owner", "payment_expired", "no_show_followup", "cancelled"):
+        actions.append(("Book a new time", payload.get("rebook_url") or links.book_url(calendar.slug)))
+    if kind in WITH_QR or kind == "payment_pending":
+        calendar_links = appointment_links(appointment, calendar, token)
+        actions += [("manage", calendar_links["manage"]), ("add_google", calendar_links["google"]),
+                    ("add_outlook", calendar_links["outlook"])]
+    return actions
+
+
+def email_message(message: Message, *, notification_id: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = get_settings().mail_from
+    email["To"] = message.recipient
+    email["Subject"] = message.rendered.subject
+    email["Message-ID"] = make_msgid(domain="slotwise.local")
+    email["Auto-Submitted"] = "auto-generated"
+    email["X-Slotwise-Notification"] = notification_id
+    email.set_content(message.rendered.text)
+    email.add_alternative(message.rendered.html, subtype="html")
+    if message.ics:
+        email.add_attachment(message.ics, maintype="text", subtype="calendar", filename="appointment.ics",
+                             params={"method": message.ics_method})
+    return email

@@ -1,0 +1,70 @@
+"""The sweep's delivery step: due reminders, due retries, and rebuilding work after a Redis loss.
+
+Everything is driven from the database, so enqueueing twice is harmless (each job claims its
+row) and a flushed Redis loses nothing: the next pass enqueues whatever is still due."""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from booking_app import queue
+from booking_app.db import session_scope, utcnow
+from booking_app.models import AppointmentReminder, Notification
+from booking_app.notify.channels import DeliveryError
+from booking_app.notify.compose import compose
+from booking_app.services.notifications import STALE_CLAIM, claim, deliver, load_context
+from booking_app.services.outbox import SEND_JOB
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+REMINDER_JOB = "jobs.notifications.send_reminder"
+
+
+def dispatch_due(now: datetime) -> int:
+    with session_scope() as session:
+        reminders = list(session.exec(select(AppointmentReminder.id).where(
+            AppointmentReminder.status == "pending", AppointmentReminder.scheduled_for <= now)
+            .order_by(AppointmentReminder.scheduled_for).limit(BATCH)))
+        retries = list(session.exec(select(Notification.id).where(
+            Notification.status == "pending", Notification.next_attempt_at <= now).limit(BATCH)))
+        # A claim this old means the worker died mid-send: never resend blindly (see notifications.py).
+        session.execute(sa.update(Notification).where(
+            Notification.status == "sending", Notification.claimed_at < now - STALE_CLAIM)
+            .values(status="failed", last_error="delivery unknown: the worker stopped mid-send"))
+    for reminder_id in reminders:
+        queue.enqueue(REMINDER_JOB, str(reminder_id), job_id=f"reminder-{reminder_id}")
+    for notification_id in retries:
+        queue.enqueue(SEND_JOB, str(notification_id), job_id=f"notify-{notification_id}")
+    return len(reminders) + len(retries)
+
+
+def send_reminder(reminder_id: str) -> str:
+    """Send one due reminder; a failure marks it failed and logs why (others are unaffected)."""
+    now = utcnow()
+    row_id = uuid.UUID(reminder_id)
+    with session_scope() as session:
+        if not claim(session, AppointmentReminder, row_id, now):
+            return "skipped"
+    with session_scope() as session:
+        reminder = session.get(AppointmentReminder, row_id)
+        appointment, calendar, appointment_type = load_context(session, reminder.appointment_id)
+        if appointment.status != "confirmed" or now >= appointment.start_time:
+            reminder.status = "cancelled"
+            return "dropped"
+        recipient = appointment.customer_phone if reminder.reminder_type == "sms" else appointment.customer_email
+        message = compose("reminder", appointment, calendar, appointment_type, recipient=recipient, payload={})
+        channel = reminder.reminder_type
+    try:
+        deliver(channel, message, appointment=appointment, reference=f"reminder-{reminder_id}")
+        outcome, error = "sent", None
+    except DeliveryError as exc:
+        log.warning("reminder %s (%s) failed: %s", reminder_id, channel, exc)
+        outcome, error = "failed", str(exc)[:2000]
+    with session_scope() as session:
+        session.execute(sa.update(AppointmentReminder).where(AppointmentReminder.id == row_id).values(
+            status=outcome, last_error=error, sent_at=utcnow() if outcome == "sent" else None))
+    return outcome

@@ -1,0 +1,11 @@
+"""RQ jobs for messages: thin wrappers that take ids and open their own sessions."""
+from booking_app.services.dispatch import send_reminder as _send_reminder
+from booking_app.services.notifications import send_notification as _send_notification
+
+
+def send_notification(notification_id: str) -> str:
+    return _send_notification(notification_id)
+
+
+def send_reminder(reminder_id: str) -> str:
+    return _send_reminder(reminder_id)

@@ -1,0 +1,6 @@
+"""The every-minute job rq-scheduler runs: one pass of all periodic work."""
+from booking_app.services.periodic import run_tick
+
+
+def tick() -> dict:
+    return run_tick()
