@@ -157,3 +157,46 @@ def admin(api_server, admin_key) -> httpx.Client:
     with httpx.Client(base_url=api_server.base_url, timeout=30,
                       headers={"Authorization": f"Bearer {admin_key}"}) as c:
         yield c
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """A real SMTP server; the app's settings point at it for this test."""
+    from booking_app.settings import get_settings
+    from tests.support.smtp import SmtpServer
+
+    server = SmtpServer(free_port())
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(server.port))
+    get_settings.cache_clear()
+    yield server.recorder
+    server.stop()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def providers(monkeypatch):
+    """Twilio's Messages API and a push endpoint on a local HTTP server; SMS and push configured."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from py_vapid import Vapid02
+
+    from booking_app.settings import get_settings
+    from tests.support.fake_providers import Providers
+
+    fake = Providers()
+    vapid = Vapid02()
+    vapid.generate_keys()
+    der = vapid.private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption())
+    for key, value in {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "secret",
+                       "TWILIO_FROM_NUMBER": "+15550000000", "TWILIO_BASE_URL": fake.base_url,
+                       "VAPID_PRIVATE_KEY": base64.urlsafe_b64encode(der).decode().rstrip("=")}.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield fake
+    fake.stop()
+    monkeypatch.undo()
+    get_settings.cache_clear()

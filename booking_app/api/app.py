@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from booking_app.api import routes_appointments, routes_calendars, routes_lifecycle
+from booking_app.api import routes_appointments, routes_calendars, routes_customer, routes_lifecycle
 from booking_app.db import get_engine
 from booking_app.services.errors import ServiceError
 from booking_app.settings import get_settings
@@ -71,6 +71,7 @@ def create_api_app() -> FastAPI:
     api.include_router(routes_calendars.router)
     api.include_router(routes_appointments.router)
     api.include_router(routes_lifecycle.router)
+    api.include_router(routes_customer.router)
 
     @api.get("/api/v1/health", tags=["operations"], summary="Liveness of the database and the queue")
     def health() -> JSONResponse:

@@ -174,3 +174,14 @@ class PaymentIn(Strict):
     payment_id: str = Field(min_length=1, max_length=255)
     amount: Decimal = Field(ge=0, le=1000000, decimal_places=2)
     status: Literal["paid"]
+
+
+class PushKeysIn(Strict):
+    p256dh: str = Field(min_length=1, max_length=255)
+    auth: str = Field(min_length=1, max_length=255)
+
+
+class PushSubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # browsers add expirationTime and friends
+    endpoint: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
+    keys: PushKeysIn

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 
 from booking_app.domain.policy import CancellationPolicy
@@ -36,7 +36,8 @@ def when_texts(moment: datetime, tz: str, lang: str) -> tuple[str, str]:
     """('Monday, 1 June 2026, 09:00 EDT', 'Mon, Jun 1, 9:00 AM') in that zone and language."""
     local = moment.astimezone(ZoneInfo(tz))
     long = f"{format_date(local, 'full', locale=lang)}, {format_time(local, 'short', locale=lang)} {local.tzname()}"
-    return long, format_skeleton("MMMEdjm", local, locale=lang)
+    short = f"{format_date(local, 'medium', locale=lang)} {format_time(local, 'short', locale=lang)}"
+    return long, short
 
 
 def money(amount, currency: str | None, lang: str) -> str:

@@ -156,9 +156,9 @@ def test_two_customers_rescheduling_into_one_slot(api_server, client, make_calen
 
 def test_concurrent_cancel_reschedule_and_check_in_end_consistently(api_server, client, admin, make_calendar):
     calendar = make_calendar(min_notice_minutes=0)
-    appointment = book(client, calendar, future_day(1).replace(hour=12), )
+    appointment = book(client, calendar, future_day(2).replace(hour=12))
     token = start_reschedule(client, appointment)["reschedule_token"]
-    target = future_day(1).replace(hour=16)
+    target = future_day(2).replace(hour=16)
     barrier = threading.Barrier(3)
     headers = {"Authorization": admin.headers["Authorization"]}
 

@@ -1,0 +1,49 @@
+"""Customer conveniences: the .ics download and web-push opt-in."""
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from booking_app.api import deps
+from booking_app.api.schemas import PushSubscriptionIn
+from booking_app.db import session_scope, utcnow
+from booking_app.models import Calendar
+from booking_app.notify.ics import build_ics
+from booking_app.services import push
+from booking_app.services.appointments import authorize, get_appointment
+from booking_app.services.principal import Principal
+from booking_app.settings import get_settings
+
+router = APIRouter(prefix="/api/v1", tags=["customer"])
+
+
+@router.get("/appointments/{appointment_id}/calendar.ics", summary="iCalendar file (METHOD:PUBLISH)",
+            response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
+                  token: Optional[str] = Depends(deps.manage_token)) -> Response:
+    with session_scope() as session:
+        appointment = get_appointment(session, appointment_id)
+        authorize(appointment, actor=actor, token=token)
+        body = build_ics(appointment, session.get(Calendar, appointment.calendar_id),
+                         method="CANCEL" if appointment.status in ("cancelled", "late_cancel") else "PUBLISH")
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="appointment.ics"'})
+
+
+@router.post("/appointments/{appointment_id}/push-subscriptions", status_code=201,
+             summary="Opt in to push reminders (manage token)")
+def subscribe_push(appointment_id: uuid.UUID, body: PushSubscriptionIn, actor: Principal = Depends(deps.caller),
+                   token: Optional[str] = Depends(deps.manage_token)) -> dict:
+    with session_scope() as session:
+        subscription = push.subscribe(session, appointment_id=appointment_id, endpoint=body.endpoint,
+                                      p256dh=body.keys.p256dh, auth=body.keys.auth, actor=actor, token=token,
+                                      now=utcnow())
+        return {"id": str(subscription.id), "endpoint": subscription.endpoint}
+
+
+@router.get("/push/vapid-public-key", summary="The VAPID key browsers subscribe with")
+def vapid_public_key() -> dict:
+    return {"public_key": get_settings().vapid_public_key or None}
