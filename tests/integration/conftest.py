@@ -1,10 +1,15 @@
 """Helpers for API tests: a fresh calendar per test so tests never see each other's bookings."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
+
+from booking_app.db import session_scope
+from booking_app.models import Notification
 
 ALL_WEEK = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -41,3 +46,25 @@ def booking_body(calendar: dict, start: datetime, *, minutes: int = 30, type_slu
     return {"calendar_id": calendar["id"], "appointment_type": type_slug, "start_time": zulu(start),
             "end_time": zulu(start + timedelta(minutes=minutes)), "customer_email": email,
             "customer_name": "Ann Example", "timezone": "America/New_York", **extra}
+
+
+def book(client, calendar, start, **kw) -> dict:
+    response = client.post("/api/v1/appointments", json=booking_body(calendar, start, **kw))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def notifications(appointment_id: str) -> list[Notification]:
+    with session_scope() as session:
+        return list(session.execute(sa.select(Notification).where(
+            Notification.appointment_id == uuid.UUID(appointment_id)).order_by(Notification.created_at)).scalars())
+
+
+def wait_status(appointment_id: str, kind: str, status: str, timeout: float = 15) -> Notification:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [n for n in notifications(appointment_id) if n.kind == kind]
+        if found and found[0].status == status:
+            return found[0]
+        time.sleep(0.05)
+    raise AssertionError(f"{kind} never became {status}: {[(n.kind, n.status) for n in notifications(appointment_id)]}")

@@ -13,13 +13,7 @@ import sqlalchemy as sa
 from booking_app.db import session_scope
 from booking_app.models import Appointment, AppointmentReminder, Notification, Payment
 from booking_app.services.periodic import run_tick
-from tests.integration.conftest import booking_body, future_day, zulu
-
-
-def book(client, calendar, start, **kw) -> dict:
-    response = client.post("/api/v1/appointments", json=booking_body(calendar, start, **kw))
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.integration.conftest import book, booking_body, future_day, zulu
 
 
 def as_customer(appointment: dict) -> dict:

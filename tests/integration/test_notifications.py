@@ -15,13 +15,7 @@ from booking_app.db import session_scope
 from booking_app.models import Appointment, AppointmentReminder, AuditEvent, Notification, PushSubscription
 from booking_app.services.dispatch import dispatch_due, send_reminder
 from booking_app.services.notifications import RetryLater, send_notification
-from tests.integration.conftest import booking_body, future_day, zulu
-
-
-def book(client, calendar, start, **kw) -> dict:
-    response = client.post("/api/v1/appointments", json=booking_body(calendar, start, **kw))
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.integration.conftest import book, booking_body, future_day, notifications, wait_status, zulu
 
 
 def parts(message) -> tuple[str, str, ICal | None]:
@@ -30,22 +24,6 @@ def parts(message) -> tuple[str, str, ICal | None]:
     ics = next((ICal.from_ical(p.get_content()) for p in message.iter_attachments()
                 if p.get_content_type() == "text/calendar"), None)
     return text, html, ics
-
-
-def notifications(appointment_id: str) -> list[Notification]:
-    with session_scope() as session:
-        return list(session.execute(sa.select(Notification).where(
-            Notification.appointment_id == uuid.UUID(appointment_id)).order_by(Notification.created_at)).scalars())
-
-
-def wait_status(appointment_id: str, kind: str, status: str, timeout: float = 15) -> Notification:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [n for n in notifications(appointment_id) if n.kind == kind]
-        if found and found[0].status == status:
-            return found[0]
-        time.sleep(0.05)
-    raise AssertionError(f"{kind} never became {status}: {[(n.kind, n.status) for n in notifications(appointment_id)]}")
 
 
 def test_confirmation_email_has_everything_a_customer_needs(client, make_calendar, smtp):

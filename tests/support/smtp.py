@@ -15,12 +15,14 @@ class Recorder:
         self.fail_with: str | None = None  # e.g. "451 4.3.0 Try again later" or "550 5.1.1 No such user"
         self.delay_seconds = 0.0
         self.data_started = 0
+        self.failures_left = -1  # with fail_with: fail this many times, then accept (-1: always)
 
     async def handle_DATA(self, server, session, envelope) -> str:
         self.data_started += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
-        if self.fail_with:
+        if self.fail_with and self.failures_left != 0:
+            self.failures_left -= 1
             return self.fail_with
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
