@@ -7,7 +7,13 @@ import logging
 import reflex as rx
 
 from booking_app.api.app import create_api_app
+from booking_app.pages.book import book_page
 from booking_app.pages.index import index
+from booking_app.pages.manage import manage_page
+from booking_app.pages.proposal import proposal_page
+from booking_app.state.booking import BookingState
+from booking_app.state.manage import ManageState
+from booking_app.state.proposal import ProposalState
 from booking_app.settings import get_settings
 
 log = logging.getLogger("booking_app")
@@ -30,4 +36,8 @@ async def embedded_sweep() -> None:
 
 app = rx.App(api_transformer=create_api_app())
 app.add_page(index, route="/", title="Slotwise")
+app.add_page(book_page, route="/book/[calendar]", on_load=BookingState.load, title="Book an appointment · Slotwise")
+app.add_page(manage_page, route="/manage/[token]", on_load=ManageState.load, title="Your booking · Slotwise")
+app.add_page(proposal_page, route="/manage/[token]/proposal/[proposal]", on_load=ProposalState.load,
+             title="A new time was suggested · Slotwise")
 app.register_lifespan_task(embedded_sweep)

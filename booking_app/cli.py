@@ -63,12 +63,24 @@ def user_create(email: str = typer.Option(...), name: str = typer.Option(...),
 
 
 @app.command("seed-demo")
-def seed_demo(weeks_back: int = 3, weeks_ahead: int = 3) -> None:
+def seed_demo(weeks_back: int = 3, weeks_ahead: int = 3,
+              appointments: int = typer.Option(0, help="also bulk-load N historical appointments "
+                                                       "(PostgreSQL COPY, new calendars)")) -> None:
     """Load the demo business (skipped for calendars that already exist)."""
     from booking_app.demo import seed_demo as run
 
     created = run(weeks_back=weeks_back, weeks_ahead=weeks_ahead)
     typer.echo(f"demo data ready ({created} new appointments)")
+    if appointments:
+        from booking_app.bulk_seed import BulkSeedError, bulk_seed
+
+        try:
+            stats = bulk_seed(appointments)
+        except BulkSeedError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        typer.echo("bulk data ready ({appointments} appointments, {payments} payments, {calendars} calendars)"
+                   .format(**stats))
 
 
 @jobs_app.command("tick")
@@ -98,6 +110,11 @@ def worker(burst: bool = typer.Option(False, help="exit when the queue is empty"
 
     from booking_app.settings import get_settings
 
+    import jobs.notifications  # noqa: F401 - imported once here, so forked work horses start warm
+    import jobs.sweep  # noqa: F401
+    from booking_app.notify.compose import warm_up
+
+    warm_up()
     connection = redis.Redis.from_url(_require_redis())
     logging.basicConfig(level=logging.INFO)
     Worker([Queue(get_settings().rq_queue, connection=connection)], connection=connection).work(

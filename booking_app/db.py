@@ -93,3 +93,9 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    """A duplicate key (PostgreSQL 23505, SQLite "UNIQUE constraint failed"), not some other integrity error."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)

@@ -249,6 +249,7 @@ class AppointmentReminder(SQLModel, table=True):
     sent_at: Optional[datetime] = ts()
     status: str = Field(default="pending", max_length=20, index=True)
     attempts: int = 0
+    claimed_at: Optional[datetime] = ts()  # a dead worker's claim goes stale (see dispatch.py)
     last_error: Optional[str] = None
     created_at: datetime = created_ts()
 

@@ -12,8 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from booking_app.api import routes_appointments, routes_calendars, routes_customer, routes_lifecycle
+from booking_app.api import routes_analytics, routes_appointments, routes_calendars, routes_customer, routes_lifecycle
 from booking_app.db import get_engine
+from booking_app.notify import render
 from booking_app.services.errors import ServiceError
 from booking_app.settings import get_settings
 
@@ -53,6 +54,9 @@ def install_error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not decode the body (e.g. not UTF-8): as any non-JSON body
+            return _error(422, "validation_error", "The request body is not valid JSON.",
+                          details=[{"field": "body", "message": str(exc.detail), "type": "json_invalid"}])
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         message = {404: "Nothing here: check the path.", 405: "This path does not accept that method."}.get(
             exc.status_code, str(exc.detail))
@@ -65,15 +69,19 @@ def install_error_handlers(api: FastAPI) -> None:
 
 
 def create_api_app() -> FastAPI:
+    render.validate_all()  # a template that cannot render stops the start, never sends a blank email
     api = FastAPI(title="Slotwise API", version="1.0.0", description=DESCRIPTION,
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
     install_error_handlers(api)
     api.include_router(routes_calendars.router)
+    api.include_router(routes_analytics.router)
     api.include_router(routes_appointments.router)
     api.include_router(routes_lifecycle.router)
     api.include_router(routes_customer.router)
 
-    @api.get("/api/v1/health", tags=["operations"], summary="Liveness of the database and the queue")
+    @api.get("/api/v1/health", tags=["operations"], summary="Liveness of the database and the queue",
+             responses={503: {"description": "The database is unavailable (status degraded)",
+                              "content": {"application/json": {}}}})
     def health() -> JSONResponse:
         settings = get_settings()
         body = {"status": "ok", "database": "ok", "queue": "embedded" if not settings.redis_url else "ok"}

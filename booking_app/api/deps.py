@@ -1,7 +1,13 @@
-"""Who is calling: bearer API keys for staff, manage tokens for customers."""
+"""Who is calling: bearer API keys for staff, manage tokens for customers.
+
+Staff-only routes depend on `staff`/`admin`, which declare the `StaffApiKey` security scheme, so the
+OpenAPI document marks exactly those operations as needing a key (tests/security enumerates them).
+Routes where a key is optional (customer routes, booking) depend on `caller`, documented as an
+optional `Authorization` header instead."""
 from __future__ import annotations
 
-from fastapi import Header, Query
+from fastapi import Depends, Header, Query, Request, Security
+from fastapi.security import HTTPBearer
 
 from booking_app.db import session_scope
 from booking_app.services import api_keys
@@ -18,24 +24,38 @@ def _bearer(authorization: str | None) -> str | None:
     return value.strip()
 
 
-def caller(authorization: str | None = Header(None)) -> Principal:
-    """The staff principal for a valid key, ANONYMOUS without one; a bad key is always an error."""
-    secret = _bearer(authorization)
+def _principal(secret: str | None) -> Principal:
     if secret is None:
         return ANONYMOUS
     with session_scope() as session:
         return api_keys.authenticate(session, secret)
 
 
-def staff(authorization: str | None = Header(None)) -> Principal:
-    principal = caller(authorization)
+class StaffApiKey(HTTPBearer):
+    """The bearer scheme in the OpenAPI document; yields the raw key (or None) with our own errors."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return _bearer(request.headers.get("Authorization"))
+
+
+staff_api_key = StaffApiKey(scheme_name="StaffApiKey", auto_error=False,
+                            description="A staff or admin API key: `booking-app api-key create`.")
+
+
+def caller(authorization: str | None = Header(
+        None, description="Optional staff API key, 'Bearer <key>'; customers send none")) -> Principal:
+    """The staff principal for a valid key, ANONYMOUS without one; a bad key is always an error."""
+    return _principal(_bearer(authorization))
+
+
+def staff(secret: str | None = Security(staff_api_key)) -> Principal:
+    principal = _principal(secret)
     if not principal.is_staff:
         raise Unauthorized("This needs a staff API key: 'Authorization: Bearer <key>'.")
     return principal
 
 
-def admin(authorization: str | None = Header(None)) -> Principal:
-    principal = staff(authorization)
+def admin(principal: Principal = Depends(staff)) -> Principal:
     if not principal.is_admin:
         raise Forbidden("This needs an admin API key.")
     return principal

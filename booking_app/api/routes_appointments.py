@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from booking_app.api import deps
 from booking_app.api.ratelimit import public_rate_limit
-from booking_app.api.schemas import BookingIn
+from booking_app.api.schemas import BookingIn, errors
 from booking_app.db import session_scope, utcnow
 from booking_app.services import appointments, idempotency
 from booking_app.services.booking import BookingRequest, book
@@ -30,8 +30,11 @@ def actor_scope(actor: Principal) -> str:
 
 @router.post("", status_code=201, summary="Book an appointment (public; staff may override availability)",
              dependencies=[Depends(public_rate_limit)],
-             responses={409: {"description": "slot_unavailable with available_slots"},
-                        422: {"description": "validation_error or lead_time_violation with available_slots"}})
+             responses=errors(401, 403, 404, 409, 422, 429,
+                              s403="forbidden: only staff may book outside the offered slots",
+                              s409="slot_unavailable with available_slots, or request_in_progress",
+                              s422="validation_error, lead_time_violation with available_slots, "
+                                   "or idempotency_key_reused"))
 def create_appointment(body: BookingIn, actor: Principal = Depends(deps.caller),
                        idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
     def handler() -> tuple[int, dict]:
@@ -46,7 +49,8 @@ def create_appointment(body: BookingIn, actor: Principal = Depends(deps.caller),
     return idempotent(f"POST /appointments {actor_scope(actor)}", idempotency_key, payload, handler)
 
 
-@router.get("", summary="List appointments (staff), ordered by start_time then id, cursor-paginated")
+@router.get("", summary="List appointments (staff), ordered by start_time then id, cursor-paginated",
+            responses=errors(401, 422))
 def list_appointments(
     _: Principal = Depends(deps.staff),
     calendar_id: Optional[uuid.UUID] = None,
@@ -70,7 +74,8 @@ def list_appointments(
         return {"items": appointment_dicts(session, rows), "next_cursor": next_cursor}
 
 
-@router.get("/{appointment_id}", summary="One appointment with reminders, cancellation, check-in and history")
+@router.get("/{appointment_id}", summary="One appointment with reminders, cancellation, check-in and history",
+            responses=errors(401, 403, 404, 422))
 def get_appointment(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
                     token: Optional[str] = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:

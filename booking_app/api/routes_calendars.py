@@ -13,6 +13,7 @@ from booking_app.api.schemas import (
     AppointmentTypeFields,
     CalendarCreate,
     CalendarPatch,
+    errors,
     set_fields,
 )
 from booking_app.db import session_scope, utcnow
@@ -45,39 +46,43 @@ def type_dict(appointment_type: AppointmentType) -> dict:
     return body
 
 
-@router.post("", status_code=201, summary="Create a calendar (admin)")
+@router.post("", status_code=201, summary="Create a calendar (admin)", responses=errors(401, 403, 409, 422))
 def create_calendar(body: CalendarCreate, actor: Principal = Depends(deps.admin)) -> dict:
     with session_scope() as session:
         calendar = calendars.create_calendar(session, data=set_fields(body), actor=actor)
         return calendar_dict(calendar, full=True)
 
 
-@router.get("", summary="List calendars (staff)")
+@router.get("", summary="List calendars (staff)", responses=errors(401))
 def list_calendars(_: Principal = Depends(deps.staff)) -> dict:
     with session_scope() as session:
         return {"items": [calendar_dict(c, full=True) for c in calendars.list_calendars(session)]}
 
 
-@router.get("/{calendar_ref}", summary="A calendar by id or slug (public fields unless staff)")
+@router.get("/{calendar_ref}", summary="A calendar by id or slug (public fields unless staff)",
+            responses=errors(401, 404, 422))
 def get_calendar(calendar_ref: str, actor: Principal = Depends(deps.caller)) -> dict:
     with session_scope() as session:
         return calendar_dict(calendars.get_calendar(session, calendar_ref), full=actor.is_staff)
 
 
-@router.patch("/{calendar_id}", summary="Change calendar settings (admin)")
+@router.patch("/{calendar_id}", summary="Change calendar settings (admin)",
+              responses=errors(401, 403, 404, 409, 422))
 def patch_calendar(calendar_id: uuid.UUID, body: CalendarPatch, actor: Principal = Depends(deps.admin)) -> dict:
     with session_scope() as session:
         calendar = calendars.update_calendar(session, calendar_id=calendar_id, data=set_fields(body), actor=actor)
         return calendar_dict(calendar, full=True)
 
 
-@router.post("/{calendar_id}/appointment-types", status_code=201, summary="Create an appointment type (admin)")
+@router.post("/{calendar_id}/appointment-types", status_code=201, summary="Create an appointment type (admin)",
+             responses=errors(401, 403, 404, 409, 422))
 def create_type(calendar_id: uuid.UUID, body: AppointmentTypeCreate, actor: Principal = Depends(deps.admin)) -> dict:
     with session_scope() as session:
         return type_dict(calendars.create_type(session, calendar_id=calendar_id, data=set_fields(body), actor=actor))
 
 
-@router.get("/{calendar_ref}/appointment-types", summary="Appointment types (active ones unless staff)")
+@router.get("/{calendar_ref}/appointment-types", summary="Appointment types (active ones unless staff)",
+            responses=errors(401, 404, 422))
 def list_types(calendar_ref: str, actor: Principal = Depends(deps.caller)) -> dict:
     with session_scope() as session:
         calendar = calendars.get_calendar(session, calendar_ref)
@@ -85,7 +90,8 @@ def list_types(calendar_ref: str, actor: Principal = Depends(deps.caller)) -> di
         return {"items": [type_dict(t) for t in types]}
 
 
-@router.patch("/{calendar_id}/appointment-types/{slug}", summary="Change an appointment type (admin)")
+@router.patch("/{calendar_id}/appointment-types/{slug}", summary="Change an appointment type (admin)",
+              responses=errors(401, 403, 404, 409, 422))
 def patch_type(calendar_id: uuid.UUID, slug: str, body: AppointmentTypeFields,
                actor: Principal = Depends(deps.admin)) -> dict:
     with session_scope() as session:
@@ -94,7 +100,8 @@ def patch_type(calendar_id: uuid.UUID, slug: str, body: AppointmentTypeFields,
         return type_dict(appointment_type)
 
 
-@router.get("/{calendar_ref}/slots", summary="Free slots (public)", dependencies=[Depends(public_rate_limit)])
+@router.get("/{calendar_ref}/slots", summary="Free slots (public)", dependencies=[Depends(public_rate_limit)],
+            responses=errors(404, 422, 429))
 def get_slots(
     calendar_ref: str,
     appointment_type: str = Query(..., min_length=1, max_length=100),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from booking_app.api import deps
-from booking_app.api.schemas import PushSubscriptionIn
+from booking_app.api.schemas import PushSubscriptionIn, errors
 from booking_app.db import session_scope, utcnow
 from booking_app.models import Calendar
 from booking_app.notify.ics import build_ics
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["customer"])
 
 
 @router.get("/appointments/{appointment_id}/calendar.ics", summary="iCalendar file (METHOD:PUBLISH)",
-            response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+            response_class=Response, responses={200: {"content": {"text/calendar": {}}}, **errors(401, 403, 404, 422)})
 def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
                   token: Optional[str] = Depends(deps.manage_token)) -> Response:
     with session_scope() as session:
@@ -34,7 +34,7 @@ def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.cal
 
 
 @router.post("/appointments/{appointment_id}/push-subscriptions", status_code=201,
-             summary="Opt in to push reminders (manage token)")
+             summary="Opt in to push reminders (manage token)", responses=errors(401, 403, 404, 422))
 def subscribe_push(appointment_id: uuid.UUID, body: PushSubscriptionIn, actor: Principal = Depends(deps.caller),
                    token: Optional[str] = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:

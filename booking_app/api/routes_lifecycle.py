@@ -17,6 +17,7 @@ from booking_app.api.schemas import (
     RescheduleConfirmIn,
     RescheduleIn,
     StatusIn,
+    errors,
 )
 from booking_app.db import session_scope, utcnow
 from booking_app.services import cancellation, checkin, payments, rescheduling, status_changes
@@ -28,7 +29,8 @@ router = APIRouter(prefix="/api/v1/appointments", tags=["lifecycle"])
 
 
 @router.post("/{appointment_id}/cancel", summary="Cancel (customer with manage token; owner/system with staff key)",
-             responses={403: {"description": "cancellation_not_allowed: inside the policy window (block mode)"}})
+             responses=errors(401, 403, 404, 409, 422,
+                              s403="cancellation_not_allowed inside the policy window (block mode), or forbidden"))
 def cancel(appointment_id: uuid.UUID, body: CancelIn, actor: Principal = Depends(deps.caller),
            token: Optional[str] = Depends(deps.manage_token),
            idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
@@ -43,7 +45,9 @@ def cancel(appointment_id: uuid.UUID, body: CancelIn, actor: Principal = Depends
 
 
 @router.post("/{appointment_id}/reschedule", summary="Start a reschedule (holds the current slot) or, as staff, "
-                                                     "propose new_start_time to the customer")
+                                                     "propose new_start_time to the customer",
+             responses=errors(401, 403, 404, 409, 422,
+                              s403="reschedule_not_allowed inside the policy window, or forbidden"))
 def reschedule(appointment_id: uuid.UUID, body: RescheduleIn, actor: Principal = Depends(deps.caller),
                token: Optional[str] = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:
@@ -52,8 +56,9 @@ def reschedule(appointment_id: uuid.UUID, body: RescheduleIn, actor: Principal =
 
 
 @router.put("/{appointment_id}/reschedule/confirm", summary="Move to the new time; returns the NEW appointment",
-            responses={410: {"description": "reschedule_token_expired"}, 403: {"description": "invalid token"},
-                       409: {"description": "slot_unavailable with the closest alternatives"}})
+            responses=errors(401, 403, 404, 409, 410, 422, s403="invalid_reschedule_token",
+                             s409="slot_unavailable with the closest alternatives, or invalid_transition",
+                             s410="reschedule_token_expired"))
 def reschedule_confirm(appointment_id: uuid.UUID, body: RescheduleConfirmIn, actor: Principal = Depends(deps.caller),
                        idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
     def handler() -> tuple[int, dict]:
@@ -68,7 +73,9 @@ def reschedule_confirm(appointment_id: uuid.UUID, body: RescheduleConfirmIn, act
     return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
 
 
-@router.post("/{appointment_id}/proposal", summary="Accept or decline an owner-proposed time (signed link)")
+@router.post("/{appointment_id}/proposal", summary="Accept or decline an owner-proposed time (signed link)",
+             responses=errors(403, 404, 409, 410, 422, s403="invalid_reschedule_token",
+                              s410="reschedule_token_expired"))
 def answer_proposal(appointment_id: uuid.UUID, body: ProposalAnswerIn) -> dict:
     with session_scope() as session:
         result = rescheduling.answer_proposal(session, proposal_id=appointment_id, answer_token=body.answer_token,
@@ -76,7 +83,8 @@ def answer_proposal(appointment_id: uuid.UUID, body: ProposalAnswerIn) -> dict:
         return appointment_detail(session, result)
 
 
-@router.patch("/{appointment_id}/status", summary="Change status (staff): only legal transitions")
+@router.patch("/{appointment_id}/status", summary="Change status (staff): only legal transitions",
+              responses=errors(401, 404, 409, 422))
 def patch_status(appointment_id: uuid.UUID, body: StatusIn, actor: Principal = Depends(deps.staff)) -> dict:
     with session_scope() as session:
         appointment = status_changes.set_status(session, appointment_id=appointment_id, status=body.status,
@@ -84,7 +92,9 @@ def patch_status(appointment_id: uuid.UUID, body: StatusIn, actor: Principal = D
         return appointment_detail(session, appointment)
 
 
-@router.post("/{appointment_id}/check-in", status_code=201, summary="Check in (manual: staff; link/QR: token)")
+@router.post("/{appointment_id}/check-in", status_code=201, summary="Check in (manual: staff; link/QR: token)",
+             responses=errors(401, 403, 404, 409, 422,
+                              s409="already_checked_in, check_in_not_open or invalid_transition"))
 def check_in(appointment_id: uuid.UUID, body: CheckInIn, actor: Principal = Depends(deps.caller),
              token: Optional[str] = Depends(deps.manage_token),
              idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
@@ -100,7 +110,8 @@ def check_in(appointment_id: uuid.UUID, body: CheckInIn, actor: Principal = Depe
     return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
 
 
-@router.post("/{appointment_id}/payment", summary="Record a payment (staff or provider webhook): pending → confirmed")
+@router.post("/{appointment_id}/payment", summary="Record a payment (staff or provider webhook): pending → confirmed",
+             responses=errors(401, 404, 409, 422))
 def payment(appointment_id: uuid.UUID, body: PaymentIn, actor: Principal = Depends(deps.staff)) -> dict:
     with session_scope() as session:
         appointment = payments.confirm_payment(session, appointment_id=appointment_id, payment_id=body.payment_id,

@@ -185,3 +185,35 @@ class PushSubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="ignore")  # browsers add expirationTime and friends
     endpoint: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
     keys: PushKeysIn
+
+
+class ErrorOut(BaseModel):
+    """Every error response: a snake_case code, a sentence for people, and code-specific extras
+    (`details` for validation errors, `available_slots`, `cancellation_policy`, ...)."""
+    model_config = ConfigDict(extra="allow")
+    error: str
+    message: str
+
+
+ERROR_DESCRIPTIONS = {
+    401: "unauthorized: the staff API key is missing, malformed, unknown or revoked",
+    403: "forbidden: the key's role is too low, or the manage token does not fit this appointment",
+    404: "not_found: unknown id or slug",
+    409: "conflict, invalid_transition or request_in_progress (a retry while the first is running)",
+    410: "gone: the token has expired",
+    422: "validation_error with `details` naming each bad field, or idempotency_key_reused",
+    429: "rate_limited: too many public requests; retry after `Retry-After` seconds",
+}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds until the limit resets", "schema": {"type": "integer"}}}
+
+
+def errors(*statuses: int, **notes: str) -> dict:
+    """`responses=` for a route: each error status it can answer, all in the ErrorOut shape.
+    `notes` (keyed `s409`, `s422`, ...) replace the generic description of that status."""
+    responses = {}
+    for status in statuses:
+        response = {"model": ErrorOut, "description": notes.get(f"s{status}", ERROR_DESCRIPTIONS[status])}
+        if status == 429:
+            response["headers"] = RETRY_AFTER
+        responses[status] = response
+    return responses

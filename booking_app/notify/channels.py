@@ -3,10 +3,14 @@ Each raises DeliveryError with a readable reason when the peer refuses or cannot
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import json
 import time
 from email.message import EmailMessage
 from pathlib import Path
+
+import aiosmtplib
 
 from booking_app.settings import get_settings
 
@@ -15,20 +19,59 @@ class DeliveryError(Exception):
     pass
 
 
+_open_batch: contextvars.ContextVar[SmtpBatch | None] = contextvars.ContextVar("smtp_batch", default=None)
+
+
 def send_email(message: EmailMessage) -> None:
     settings = get_settings()
     if not settings.smtp_host:
         _catch(message)
         return
-    import aiosmtplib
-
+    batch = _open_batch.get()
     try:
-        asyncio.run(aiosmtplib.send(
-            message, hostname=settings.smtp_host, port=settings.smtp_port,
-            username=settings.smtp_username or None, password=settings.smtp_password or None,
-            start_tls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds))
+        if batch is not None:
+            batch.send(message)
+        else:
+            asyncio.run(aiosmtplib.send(message, **_smtp_options(settings)))
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from exc
+
+
+def _smtp_options(settings) -> dict:
+    return {"hostname": settings.smtp_host, "port": settings.smtp_port,
+            "username": settings.smtp_username or None, "password": settings.smtp_password or None,
+            "start_tls": settings.smtp_starttls, "timeout": settings.smtp_timeout_seconds}
+
+
+class SmtpBatch:
+    """One SMTP connection for many messages (the sweep's reminder batches): inside `with SmtpBatch():`
+    send_email reuses it, reconnecting after the server drops it. A refused message leaves it usable."""
+
+    def __enter__(self) -> SmtpBatch:
+        self.loop = asyncio.new_event_loop()
+        self.client: aiosmtplib.SMTP | None = None
+        self._token = _open_batch.set(self)
+        return self
+
+    def send(self, message: EmailMessage) -> None:
+        if self.client is None or not self.client.is_connected:
+            options = _smtp_options(get_settings())
+            self.client = aiosmtplib.SMTP(hostname=options["hostname"], port=options["port"],
+                                          timeout=options["timeout"], start_tls=options["start_tls"],
+                                          username=options["username"], password=options["password"])
+            self.loop.run_until_complete(self.client.connect())
+        try:
+            self.loop.run_until_complete(self.client.send_message(message))
+        except aiosmtplib.SMTPServerDisconnected:
+            self.client = None
+            raise
+
+    def __exit__(self, *exc) -> None:
+        _open_batch.reset(self._token)
+        if self.client is not None and self.client.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                self.loop.run_until_complete(self.client.quit())
+        self.loop.close()
 
 
 def _catch(message: EmailMessage) -> None:

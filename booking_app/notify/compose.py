@@ -116,3 +116,13 @@ def email_message(message: Message, *, notification_id: str) -> EmailMessage:
         email.add_attachment(message.ics, maintype="text", subtype="calendar", filename="appointment.ics",
                              params={"method": message.ics_method})
     return email
+
+
+def warm_up() -> None:
+    """Load what the first message would (templates, Babel's locale data) before a worker forks."""
+    from booking_app.notify.render import LANGUAGES, validate_all
+
+    validate_all()
+    for lang in LANGUAGES:
+        when_texts(datetime.now(ZoneInfo("UTC")), "Europe/Berlin", lang)
+        money(1, "EUR", lang)

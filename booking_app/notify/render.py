@@ -25,6 +25,12 @@ _html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefin
 _text = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined)
 
 
+@lru_cache(maxsize=2048)
+def _template(autoescape: bool, source: str):
+    """Compiled once per process: compiling dominates rendering a short text."""
+    return (_html if autoescape else _text).from_string(source)
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -46,7 +52,7 @@ def _texts(template_set: str, lang: str) -> dict:
 
 
 def _paragraphs(env: Environment, source: str, context: dict) -> list[str]:
-    rendered = env.from_string(source).render(context)
+    rendered = _template(env is _html, source).render(context)
     parts = [p.strip() for p in rendered.split("\n\n") if p.strip()]
     return [Markup(p) for p in parts] if env is _html else parts
 
@@ -57,19 +63,19 @@ def render(kind: str, *, template_set: str, lang: str, context: dict, details: l
     texts = _texts(template_set if template_set in SETS else "default", lang)
     kind_texts = texts[kind]
     labels = texts["labels"]
-    subject = _text.from_string(kind_texts["subject"]).render(context).strip()
+    subject = _template(False, kind_texts["subject"]).render(context).strip()
     named = lambda rows: [(labels.get(label, label), value) for label, value in rows]  # noqa: E731
     page = {"lang": lang, "subject": subject, "labels": labels, "details": named(details),
             "actions": named(actions), "qr_data_uri": qr_data_uri,
             "business": context["business"],
-            "footer": _text.from_string(labels["footer"]).render(context)}
+            "footer": _template(False, labels["footer"]).render(context)}
     html = _html.get_template("layout.html.j2").render(
-        page, heading=Markup(_html.from_string(kind_texts["heading"]).render(context)),  # escaped once, here
+        page, heading=Markup(_template(True, kind_texts["heading"]).render(context)),  # escaped once, here
         paragraphs=_paragraphs(_html, kind_texts["body"], context))
     text = _text.get_template("layout.txt.j2").render(
-        page, heading=_text.from_string(kind_texts["heading"]).render(context),
+        page, heading=_template(False, kind_texts["heading"]).render(context),
         paragraphs=_paragraphs(_text, kind_texts["body"], context))
-    sms = _text.from_string(kind_texts.get("sms", kind_texts["subject"])).render(context)
+    sms = _template(False, kind_texts.get("sms", kind_texts["subject"])).render(context)
     return Rendered(subject=subject, text=text, html=html, sms=sms)
 
 

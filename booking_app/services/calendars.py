@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from booking_app.db import utcnow
+from booking_app.db import utcnow, is_unique_violation
 from booking_app.domain.availability import (
     AvailabilityRules,
     InvalidHours,
@@ -105,12 +105,15 @@ def _commit_unique(session: Session, what: str) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
         raise Conflict(f"{what} already exists.") from exc
 
 
 def create_calendar(session: Session, *, data: dict[str, Any], actor: Principal) -> Calendar:
     fields = _validated_calendar_fields(data)
     fields["slug"] = fields.get("slug") or slugify(fields["name"])
+    fields["business_name"] = fields.get("business_name") or fields["name"]
     calendar = Calendar(**fields)
     session.add(calendar)
     _commit_unique(session, f"A calendar with the slug '{calendar.slug}'")

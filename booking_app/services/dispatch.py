@@ -14,14 +14,15 @@ from sqlmodel import select
 from booking_app import queue
 from booking_app.db import session_scope, utcnow
 from booking_app.models import AppointmentReminder, Notification
-from booking_app.notify.channels import DeliveryError
+from booking_app.notify.channels import DeliveryError, SmtpBatch
 from booking_app.notify.compose import compose
 from booking_app.services.notifications import STALE_CLAIM, claim, deliver, load_context
 from booking_app.services.outbox import SEND_JOB
 
 log = logging.getLogger(__name__)
 BATCH = 2000
-REMINDER_JOB = "jobs.notifications.send_reminder"
+REMINDERS_JOB = "jobs.notifications.send_reminders"
+REMINDERS_PER_JOB = 25  # one job, one DB connection and one SMTP connection for this many reminders
 
 
 def dispatch_due(now: datetime) -> int:
@@ -32,24 +33,35 @@ def dispatch_due(now: datetime) -> int:
         retries = list(session.exec(select(Notification.id).where(
             Notification.status == "pending", Notification.next_attempt_at <= now).limit(BATCH)))
         # A claim this old means the worker died mid-send: never resend blindly (see notifications.py).
-        session.execute(sa.update(Notification).where(
-            Notification.status == "sending", Notification.claimed_at < now - STALE_CLAIM)
-            .values(status="failed", last_error="delivery unknown: the worker stopped mid-send"))
-    for reminder_id in reminders:
-        queue.enqueue(REMINDER_JOB, str(reminder_id), job_id=f"reminder-{reminder_id}")
+        for model in (Notification, AppointmentReminder):
+            session.execute(sa.update(model).where(model.status == "sending", model.claimed_at < now - STALE_CLAIM)
+                            .values(status="failed", last_error="delivery unknown: the worker stopped mid-send"))
+    for start in range(0, len(reminders), REMINDERS_PER_JOB):
+        chunk = [str(r) for r in reminders[start:start + REMINDERS_PER_JOB]]
+        queue.enqueue(REMINDERS_JOB, chunk, job_id=f"reminders-{chunk[0]}")
     for notification_id in retries:
         queue.enqueue(SEND_JOB, str(notification_id), job_id=f"notify-{notification_id}")
     return len(reminders) + len(retries)
+
+
+def send_reminders(reminder_ids: list[str]) -> dict[str, int]:
+    """A batch from the sweep: each reminder is claimed, sent and recorded on its own, so a crash
+    leaves at most one of them in doubt; the SMTP connection is shared."""
+    outcomes: dict[str, int] = {}
+    with SmtpBatch():
+        for reminder_id in reminder_ids:
+            outcome = send_reminder(reminder_id)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def send_reminder(reminder_id: str) -> str:
     """Send one due reminder; a failure marks it failed and logs why (others are unaffected)."""
     now = utcnow()
     row_id = uuid.UUID(reminder_id)
-    with session_scope() as session:
+    with session_scope() as session:  # the claim commits before anything is sent
         if not claim(session, AppointmentReminder, row_id, now):
             return "skipped"
-    with session_scope() as session:
         reminder = session.get(AppointmentReminder, row_id)
         appointment, calendar, appointment_type = load_context(session, reminder.appointment_id)
         if appointment.status != "confirmed" or now >= appointment.start_time:

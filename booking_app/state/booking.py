@@ -1,0 +1,220 @@
+"""State of the booking page: type → day → slot → details → confirmation.
+
+Everything typed survives a 409: the form stays filled and the nearest free times replace the
+chosen one. Times are shown in the customer's timezone, detected from the browser."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from booking_app.services import customer_view as view
+from booking_app.services.errors import ServiceError
+from booking_app.state.routing import path_segment
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
+PROBLEMS = {
+    "slot_unavailable": "Sorry, that time was just taken. These are the nearest free times:",
+    "lead_time_violation": "That time is too soon or too far ahead to book. These times are open:",
+}
+
+
+def field_errors(name: str, email: str, phone: str) -> dict[str, str]:
+    errors = {}
+    if not name.strip():
+        errors["name"] = "Enter your name."
+    if not EMAIL.match(email.strip()):
+        errors["email"] = "Enter an email address like name@example.com."
+    if phone.strip() and not PHONE.match(phone.strip()):
+        errors["phone"] = "Enter a phone number like +1 555 010 0200, or leave it empty."
+    return errors
+
+
+class BookingState(rx.State):
+    found: bool = True
+    loading: bool = True
+    page: dict[str, str] = {}
+    types: list[dict[str, str]] = []
+    type_slug: str = ""
+    tz: str = "UTC"
+    year: int = 2026
+    month: int = 1
+    loading_month: bool = False
+    days: dict[str, list[dict[str, str]]] = {}
+    day: str = ""
+    slot: dict[str, str] = {}
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    notes: str = ""
+    errors: dict[str, str] = {}
+    problem: str = ""
+    alternatives: list[dict[str, str]] = []
+    submitting: bool = False
+    booked: dict[str, str] = {}
+
+    # -- loading -------------------------------------------------------------------------------
+    @rx.event
+    def load(self):
+        slug = path_segment(self, 1)
+        self.loading, self.booked, self.problem, self.slot, self.day = True, {}, "", {}, ""
+        try:
+            page = view.calendar_page(slug)
+        except ServiceError:
+            self.found, self.loading = False, False
+            return
+        self.found = True
+        self.types = page.pop("types")
+        self.page = {k: str(v) for k, v in page.items()}
+        self.tz = page["timezone"]
+        self.type_slug = self.types[0]["slug"] if self.types else ""  # the first is preselected: one click less
+        today = datetime.now(ZoneInfo(self.tz)).date()
+        self.year, self.month = today.year, today.month
+        self.loading = False
+        yield rx.call_script("Intl.DateTimeFormat().resolvedOptions().timeZone", callback=BookingState.use_browser_tz)
+        yield BookingState.load_month
+
+    @rx.event
+    def use_browser_tz(self, tz: str):
+        if isinstance(tz, str) and tz != self.tz and view.safe_zone(tz, "") == tz:
+            self.tz = tz
+            return BookingState.load_month
+
+    @rx.event
+    def change_tz(self, tz: str):
+        self.tz = view.safe_zone(tz, self.tz)
+        self.slot = {}
+        return BookingState.load_month
+
+    @rx.event
+    def choose_type(self, slug: str):
+        self.type_slug, self.slot, self.day, self.problem = slug, {}, "", ""
+        return BookingState.load_month
+
+    @rx.event
+    def load_month(self):
+        if not self.type_slug:
+            self.days = {}
+            return
+        self.loading_month = True
+        yield
+        try:
+            self.days = view.month_slots(self.page["slug"], self.type_slug, self.tz, self.year, self.month)
+        except ServiceError as exc:
+            self.days, self.problem = {}, exc.message
+        self.loading_month = False
+        if self.day not in self.days:
+            self.day = next(iter(sorted(self.days)), "")
+
+    @rx.event
+    def shift_month(self, step: int):
+        month = self.month + step
+        self.year, self.month = self.year + (month - 1) // 12, (month - 1) % 12 + 1
+        self.day = ""
+        return BookingState.load_month
+
+    # -- choosing --------------------------------------------------------------------------------
+    @rx.event
+    def choose_day(self, day: str):
+        self.day = day
+
+    @rx.event
+    def choose_slot(self, slot: dict[str, str]):
+        self.slot, self.problem, self.alternatives = slot, "", []
+
+    @rx.event
+    def change_time(self):
+        self.slot = {}
+
+    @rx.event
+    def set_field(self, field: str, value: str):
+        if field in ("name", "email", "phone", "notes"):
+            setattr(self, field, value[:2000])
+            if field in self.errors:
+                self.errors = {k: v for k, v in self.errors.items() if k != field}
+
+    @rx.event
+    def check_field(self, field: str):
+        problem = field_errors(self.name, self.email, self.phone).get(field)
+        self.errors = {**{k: v for k, v in self.errors.items() if k != field}, **({field: problem} if problem else {})}
+
+    # -- booking -----------------------------------------------------------------------------------
+    @rx.event
+    def submit(self, _form: dict | None = None):
+        if self.submitting or not self.slot:
+            return
+        self.errors = field_errors(self.name, self.email, self.phone)
+        if self.errors:
+            return rx.set_focus(f"field-{next(iter(self.errors))}")
+        self.submitting = True
+        yield
+        try:
+            booked = view.book_from_page(
+                calendar_id=self.page["id"], type_slug=self.type_slug, slot=self.slot, name=self.name,
+                email=self.email, phone=self.phone, notes=self.notes, tz=self.tz)
+            self.booked = {key: str(value) for key, value in booked.items()}
+        except ServiceError as exc:
+            self._show_problem(exc)
+        finally:
+            self.submitting = False
+
+    def _show_problem(self, exc: ServiceError) -> None:
+        if exc.code in PROBLEMS:
+            self.problem = PROBLEMS[exc.code]
+            self.alternatives = [{**s, "label": view.when_label(_parse(s["start_time"]), self.tz)}
+                                 for s in exc.extra.get("available_slots", [])[:6]]
+            return
+        fields = {d.get("field"): exc.message for d in exc.extra.get("details", []) if isinstance(d, dict)}
+        mapping = {"customer_name": "name", "customer_email": "email", "customer_phone": "phone", "notes": "notes"}
+        self.errors = {mapping[f]: m for f, m in fields.items() if f in mapping}
+        self.problem = "" if self.errors else exc.message
+
+    @rx.event
+    def take_alternative(self, slot: dict[str, str]):
+        day = _parse(slot["start_time"]).astimezone(ZoneInfo(self.tz)).date()
+        self.slot = {**slot, "label": view.time_label(_parse(slot["start_time"]), self.tz)}
+        self.problem, self.alternatives = "", []
+        if (day.year, day.month) != (self.year, self.month):
+            self.year, self.month = day.year, day.month
+        self.day = day.isoformat()
+        return BookingState.load_month
+
+    # -- derived -------------------------------------------------------------------------------------
+    @rx.var
+    def month_title(self) -> str:
+        return date(self.year, self.month, 1).strftime("%B %Y")
+
+    @rx.var
+    def can_go_back(self) -> bool:
+        today = datetime.now(ZoneInfo(self.tz)).date()
+        return (self.year, self.month) > (today.year, today.month)
+
+    @rx.var
+    def grid(self) -> list[dict[str, str]]:
+        today = datetime.now(ZoneInfo(self.tz)).date()
+        cells = view.month_grid_days(self.year, self.month, set(self.days), today)
+        return [{**c, "available": "yes" if c["available"] else "", "selected": "yes" if c["date"] == self.day else ""}
+                for c in cells]
+
+    @rx.var
+    def day_slots(self) -> list[dict[str, str]]:
+        return self.days.get(self.day, [])
+
+    @rx.var
+    def day_title(self) -> str:
+        return date.fromisoformat(self.day).strftime("%A, %B %-d") if self.day else ""
+
+    @rx.var
+    def chosen_type(self) -> dict[str, str]:
+        return next((t for t in self.types if t["slug"] == self.type_slug), {})
+
+    @rx.var
+    def slot_when(self) -> str:
+        return view.when_label(_parse(self.slot["start_time"]), self.tz) if self.slot else ""
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

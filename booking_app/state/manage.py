@@ -1,0 +1,185 @@
+"""State of /manage/[token]: details, cancel, reschedule with a held slot, check-in, push opt-in."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import reflex as rx
+
+from booking_app.services import customer_view, manage_view
+from booking_app.services.errors import ServiceError
+from booking_app.state.routing import path_segment, query_param
+
+
+def _flat(data: dict) -> dict[str, str]:
+    """State dicts are str → str; booleans become 'yes' / ''."""
+    return {k: ("yes" if v else "") if isinstance(v, bool) else str(v) for k, v in data.items()}
+
+
+class ManageState(rx.State):
+    loading: bool = True
+    missing: str = ""
+    a: dict[str, str] = {}
+    panel: str = ""  # "" | cancel | reschedule
+    reason: str = ""
+    busy: bool = False
+    notice: str = ""
+    notice_color: str = "grass"
+    arrived_to_check_in: bool = False
+    hold_token: str = ""
+    hold_until: str = ""
+    seconds_left: int = 0
+    options: list[dict[str, str]] = []
+    other_day: str = ""
+    chosen: dict[str, str] = {}
+
+    def _token(self) -> str:
+        return path_segment(self, 1)
+
+    def _refresh(self) -> None:
+        self.a = _flat(manage_view.manage_view(self._token()))
+
+    @rx.event
+    def load(self):
+        self.loading, self.panel, self.notice, self.missing = True, "", "", ""
+        try:
+            self._refresh()
+        except ServiceError as exc:
+            self.missing = exc.message
+        self.arrived_to_check_in = bool(query_param(self, "checkin"))
+        self.loading = False
+
+    def _fail(self, exc: ServiceError) -> None:
+        self.notice, self.notice_color = exc.message, "red"
+
+    @rx.event
+    def open_panel(self, panel: str):
+        self.panel, self.notice = panel, ""
+        if panel == "reschedule":
+            return ManageState.begin_reschedule
+        if panel == "cancel":
+            return rx.set_focus("cancel-reason")
+
+    @rx.event
+    def close_panel(self):
+        self.panel, self.hold_token, self.options, self.chosen = "", "", [], {}
+
+    @rx.event
+    def set_reason(self, value: str):
+        self.reason = value[:500]
+
+    @rx.event
+    def cancel(self):
+        if self.busy:
+            return
+        self.busy = True
+        yield
+        try:
+            manage_view.cancel_by_customer(self._token(), self.reason)
+            self._refresh()
+            self.panel, self.notice, self.notice_color = "", "Your appointment is cancelled. We sent you an email.", "grass"
+        except ServiceError as exc:
+            self._fail(exc)
+        finally:
+            self.busy = False
+
+    # -- reschedule with a held slot ----------------------------------------------------------------
+    @rx.event
+    def begin_reschedule(self):
+        self.busy = True
+        yield
+        try:
+            started = manage_view.start_reschedule(self._token())
+        except ServiceError as exc:
+            self._fail(exc)
+            self.panel = ""
+        else:
+            self.hold_token, self.hold_until = started["reschedule_token"], started["expires_at"]
+            self.options = [self._option(s) for s in started["available_slots"]]
+            self.chosen = {}
+            yield ManageState.count_down
+        finally:
+            self.busy = False
+
+    def _option(self, slot: dict) -> dict[str, str]:
+        start = datetime.fromisoformat(slot["start_time"].replace("Z", "+00:00"))
+        return {**{k: str(v) for k, v in slot.items()}, "label": customer_view.when_label(start, self.a["timezone"])}
+
+    @rx.event
+    def pick_day(self, day: str):
+        self.other_day = day
+        try:
+            year, month, _ = (int(x) for x in day.split("-"))
+            days = customer_view.month_slots(self.a["calendar_slug"], self.a["type_slug"], self.a["timezone"],
+                                             year, month)
+        except (ValueError, ServiceError):
+            self.options = []
+            return
+        self.options = [self._option(s) for s in days.get(day, [])]
+        self.chosen = {}
+
+    @rx.event
+    def choose(self, option: dict[str, str]):
+        self.chosen = option
+
+    @rx.event
+    def confirm_move(self):
+        if self.busy or not self.chosen:
+            return
+        self.busy = True
+        yield
+        try:
+            manage_view.confirm_reschedule(self._token(), self.hold_token, self.chosen)
+            self._refresh()
+            self.panel, self.hold_token = "", ""
+            self.notice, self.notice_color = "Moved. Your new confirmation is on its way by email.", "grass"
+        except ServiceError as exc:
+            self._fail(exc)
+        finally:
+            self.busy = False
+
+    @rx.event(background=True)
+    async def count_down(self):
+        while True:
+            async with self:
+                if self.panel != "reschedule" or not self.hold_until:
+                    return
+                until = datetime.fromisoformat(self.hold_until.replace("Z", "+00:00"))
+                self.seconds_left = max(0, int((until - datetime.now(timezone.utc)).total_seconds()))
+                if self.seconds_left == 0:
+                    self.notice, self.notice_color = "The hold expired. Start again to see current times.", "amber"
+                    self.panel, self.hold_token = "", ""
+                    return
+            await asyncio.sleep(1)
+
+    @rx.var
+    def countdown(self) -> str:
+        return f"{self.seconds_left // 60}:{self.seconds_left % 60:02d}"
+
+    # -- check-in and push --------------------------------------------------------------------------
+    @rx.event
+    def check_in(self):
+        if self.busy:
+            return
+        self.busy = True
+        yield
+        try:
+            manage_view.check_in_by_link(self._token())
+            self._refresh()
+            self.notice, self.notice_color = "You're checked in. Please take a seat; we'll call you.", "grass"
+        except ServiceError as exc:
+            self._fail(exc)
+        finally:
+            self.busy = False
+
+    @rx.event
+    def enable_push(self):
+        return rx.call_script(f"window.slotwisePush({self.a['id']!r}, {self._token()!r})",
+                              callback=ManageState.push_result)
+
+    @rx.event
+    def push_result(self, result: str):
+        ok = result == "subscribed"
+        self.notice = ("Reminders will pop up on this device." if ok else
+                       f"Push reminders could not be turned on: {result or 'not supported by this browser'}.")
+        self.notice_color = "grass" if ok else "amber"

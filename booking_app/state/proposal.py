@@ -1,0 +1,52 @@
+"""State of the owner-proposal page: show both times, then accept or decline with one click.
+
+The email's links only open this page; the answer needs a click here, so a mail scanner that
+follows links cannot accept or decline on the customer's behalf."""
+from __future__ import annotations
+
+import reflex as rx
+
+from booking_app.services import manage_view
+from booking_app.services.errors import ServiceError
+from booking_app.state.routing import path_segment, query_param
+
+
+class ProposalState(rx.State):
+    loading: bool = True
+    missing: str = ""
+    p: dict[str, str] = {}
+    suggested: str = ""
+    busy: bool = False
+    outcome: str = ""
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        self.loading, self.outcome, self.error, self.missing = True, "", "", ""
+        try:
+            view = manage_view.proposal_view(path_segment(self, 1), path_segment(self, 3))
+            self.p = {k: ("yes" if v is True else "" if v is False else str(v)) for k, v in view.items()}
+        except ServiceError as exc:
+            self.missing = exc.message
+        self.suggested = query_param(self, "answer")
+        self.loading = False
+
+    @rx.event
+    def answer(self, accept: bool):
+        if self.busy:
+            return
+        self.busy = True
+        yield
+        try:
+            result = manage_view.answer_proposal(path_segment(self, 3), query_param(self, "answer_token"), accept)
+            self.outcome = (f"Done: your appointment is now {result['when']}." if accept
+                            else "Declined: you keep your original time.")
+            self.p = {**self.p, "open": ""}
+        except ServiceError as exc:
+            self.error = exc.message
+        finally:
+            self.busy = False
+
+    @rx.var
+    def manage_path(self) -> str:
+        return f"/manage/{path_segment(self, 1)}"
