@@ -20,9 +20,10 @@ if [ ! -f "$stamp" ]; then
 fi
 
 # Reflex's own bun download needs the open web; the npm registry has bun too.
-if [ ! -x .tools/node_modules/.bin/bun ]; then
-  say "installing bun from npm"
-  npm install --silent --prefix .tools bun@1.4.4
+# axe-core: the accessibility scan the browser tests inject into every page.
+if [ ! -x .tools/node_modules/.bin/bun ] || [ ! -f .tools/node_modules/axe-core/axe.min.js ]; then
+  say "installing bun and axe-core from npm"
+  npm install --silent --prefix .tools bun@1.4.4 axe-core@4.10.3
 fi
 
 if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then

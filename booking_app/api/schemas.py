@@ -61,27 +61,29 @@ class RemindersIn(Strict):
     push: list[int] = Field(default_factory=list, max_length=10)
 
 
+# In these models `X = None` (not Optional[X]) marks a field that may be left out but never sent as
+# null: its column is NOT NULL, so a null would reach the database as a 500 instead of a 422.
 class CalendarFields(Strict):
-    slug: Optional[str] = Field(None, max_length=80)
-    business_name: Optional[ShortText] = None
+    slug: str = Field(None, max_length=80)
+    business_name: ShortText = None
     owner_name: Optional[ShortText] = None
     owner_email: Optional[Email] = None
     owner_phone: Phone = None
     contact_email: Optional[Email] = None
     contact_phone: Phone = None
     support_email: Optional[Email] = None
-    language: Optional[Literal["en", "de"]] = None
-    weekly_hours: Optional[Windows] = None
+    language: Literal["en", "de"] = None
+    weekly_hours: Windows = None
     date_overrides: Optional[Windows] = None
-    slot_interval_minutes: Optional[int] = Field(None, ge=5, le=480)
-    buffer_before_minutes: Optional[int] = Field(None, ge=0, le=480)
-    buffer_after_minutes: Optional[int] = Field(None, ge=0, le=480)
-    min_notice_minutes: Optional[int] = Field(None, ge=0, le=60 * 24 * 90)
-    max_advance_days: Optional[int] = Field(None, ge=1, le=730)
-    cancellation_policy: Optional[CancellationPolicyIn] = None
+    slot_interval_minutes: int = Field(None, ge=5, le=480)
+    buffer_before_minutes: int = Field(None, ge=0, le=480)
+    buffer_after_minutes: int = Field(None, ge=0, le=480)
+    min_notice_minutes: int = Field(None, ge=0, le=60 * 24 * 90)
+    max_advance_days: int = Field(None, ge=1, le=730)
+    cancellation_policy: CancellationPolicyIn = None
     reschedule_window_hours: Optional[float] = Field(None, ge=0, le=24 * 365)
-    hold_minutes: Optional[int] = Field(None, ge=1, le=24 * 60)
-    no_show_grace_minutes: Optional[int] = Field(None, ge=0, le=24 * 60)
+    hold_minutes: int = Field(None, ge=1, le=24 * 60)
+    no_show_grace_minutes: int = Field(None, ge=0, le=24 * 60)
     reminders: Optional[RemindersIn] = None
 
 
@@ -91,23 +93,23 @@ class CalendarCreate(CalendarFields):
 
 
 class CalendarPatch(CalendarFields):
-    name: Optional[ShortText] = None
-    timezone: Optional[TimeZone] = None
+    name: ShortText = None
+    timezone: TimeZone = None
 
 
 class AppointmentTypeFields(Strict):
-    name: Optional[ShortText] = None
+    name: ShortText = None
     description: LongText = None
-    duration_minutes: Optional[int] = Field(None, ge=5, le=24 * 60)
-    price: Optional[Decimal] = Field(None, ge=0, le=1000000, decimal_places=2)
-    currency: Optional[str] = Field(None, pattern=r"^[A-Z]{3}$")
-    payment_required: Optional[bool] = None
-    location_type: Optional[LocationType] = None
+    duration_minutes: int = Field(None, ge=5, le=24 * 60)
+    price: Decimal = Field(None, ge=0, le=1000000, decimal_places=2)
+    currency: str = Field(None, pattern=r"^[A-Z]{3}$")
+    payment_required: bool = None
+    location_type: LocationType = None
     location_address: LongText = None
     meeting_provider: Optional[str] = Field(None, max_length=50)
     meeting_link: Optional[str] = Field(None, max_length=2000, pattern=r"^https?://")
-    email_template: Optional[Literal["default", "consultation", "support"]] = None
-    active: Optional[bool] = None
+    email_template: Literal["default", "consultation", "support"] = None
+    active: bool = None
 
 
 class AppointmentTypeCreate(AppointmentTypeFields):

@@ -90,7 +90,7 @@ def day_times() -> rx.Component:
             rx.cond(
                 S.day_slots.length() > 0,
                 rx.grid(rx.foreach(S.day_slots, slot_button), columns="2", spacing="2", width="100%",
-                        role="list", aria_label="Free times"),
+                        role="group", aria_label="Free times"),
                 rx.text(rx.cond(S.type_slug, "No free times this month. Try the next month.",
                                 "Times appear here."), color=rx.color("gray", 11)),
             ),

@@ -43,7 +43,7 @@ def action_buttons() -> rx.Component:
             variant="soft", size="3", style=FOCUS_CSS)),
         rx.cond(M.a["active"], rx.button(
             rx.icon("calendar-x", aria_hidden="true"), "Cancel", on_click=M.open_panel("cancel"),
-            variant="soft", color_scheme="red", size="3", style=FOCUS_CSS)),
+            variant="outline", color_scheme="red", size="3", style=FOCUS_CSS)),
         rx.cond(M.a["active"], rx.fragment(
             rx.link(rx.button(rx.icon("calendar-plus", aria_hidden="true"), "Google", variant="outline", size="3"),
                     href=M.a["google"], is_external=True),

@@ -57,17 +57,21 @@ class Proc:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def children(self) -> list[int]:
+        """Direct children (an RQ worker's work horse exists only while it runs a job)."""
+        try:
+            return [int(c) for c in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()]
+        except OSError:
+            return []
+
     def kill(self) -> None:
         if self.alive():
-            try:
-                children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
-            except OSError:
-                children = []
+            children = self.children()
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)
             for child in children:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(child), signal.SIGKILL)
+                    os.kill(child, signal.SIGKILL)
         self.process.wait(timeout=10)
         self._log.close()
 
@@ -94,4 +98,5 @@ class Proc:
 
 
 def worker(log_dir: Path, *, burst: bool = False) -> Proc:
-    return Proc(["booking-app", "worker"] + (["--burst"] if burst else []), log_dir, "worker-burst" if burst else "worker")
+    args = ["booking-app", "worker"] + (["--burst"] if burst else [])
+    return Proc(args, log_dir, "worker-burst" if burst else "worker")
