@@ -254,7 +254,7 @@ def profile(base_url: str, server: RunningServer, calendars: list[Calendar], cli
                             "--format", "raw", "--nonblocking", "--duration", str(int(seconds) + 1),
                             "--output", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)
-    load = distinct_load(base_url, calendars, clients, seconds)
+    load = distinct_load(base_url, calendars, clients, seconds, server.process.pid)
     _, err = spy.communicate(timeout=120)
     if not raw.exists():
         return {"error": f"py-spy produced nothing: {err.decode(errors='replace')[-500:]}"}
@@ -385,7 +385,8 @@ def main() -> None:
                   "synchronous_commit": conn.execute("SHOW synchronous_commit").fetchone()[0]}
         distinct_load(server.base_url, spread, 8, 2.0)  # warm-up: every worker has connections and caches
 
-        result = {"machine": {"cpus": os.cpu_count(), "server_processes": workers, "postgresql": pg},
+        result = {"machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(),
+                              "server_processes": workers, "postgresql": pg},
                   "settings": {"seconds": args.seconds, "spread_calendars": args.calendars,
                                "fight_rounds": args.fight_rounds, "fight_slots": args.fight_slots,
                                "raw_connections_cap": args.raw_connections},
@@ -410,6 +411,7 @@ def main() -> None:
         if args.profile_seconds > 0:
             result["profile"] = profile(server.base_url, server, spread, args.profile_clients,
                                         args.profile_seconds, work)
+        result["machine"]["load_average_at_end"] = os.getloadavg()
         result["overlapping_active_appointments"] = overlapping_active(dsn)
         with psycopg.connect(dsn) as conn:
             result["appointments_in_db"] = conn.execute("SELECT count(*) FROM appointments").fetchone()[0]

@@ -9,8 +9,6 @@ from decimal import Decimal
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from booking_app import events
-from booking_app.db import after_commit
 from booking_app.domain.availability import busy_range, is_offered, lead_time_problem, slot_id_for
 from booking_app.models import Appointment, AppointmentType, Calendar
 from booking_app.services import audit, contacts, outbox, reminders
@@ -115,7 +113,6 @@ def book(session: Session, *, request: BookingRequest, actor: Principal, now: da
                  to_status=appointment.status,
                  data={"override_availability": request.override_availability,
                        "start_time": appointment.start_time.isoformat()})
-    after_commit(session, lambda: events.publish(events.appointment_event("appointment.created", appointment)))
     return BookingResult(appointment=appointment, manage_token=manage_token_for(appointment.lineage_id))
 
 

@@ -10,8 +10,6 @@ import segno
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from booking_app import events
-from booking_app.db import after_commit
 from booking_app.models import AppointmentCheckIn, Calendar
 from booking_app.services import audit, links
 from booking_app.services.appointments import authorize, get_appointment
@@ -59,5 +57,4 @@ def check_in(session: Session, *, appointment_id: uuid.UUID, method: str, notes:
     appointment.updated_at = now
     audit.record(session, action="appointment.checked_in", actor=principal, appointment=appointment,
                  data={"method": method, "notes": notes})
-    after_commit(session, lambda: events.publish(events.appointment_event("appointment.checked_in", appointment)))
     return record

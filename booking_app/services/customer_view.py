@@ -20,8 +20,9 @@ from booking_app.services import calendars, links
 from booking_app.services.appointments import find_by_token
 from booking_app.services.booking import BookingRequest, book
 from booking_app.services.principal import ANONYMOUS
-from booking_app.services.slots import free_slots, slot_dict
+from booking_app.services.slots import free_slots
 from booking_app.services.views import appointment_dict, location_text
+from booking_app.timefmt import iso
 
 LOCATION_WORDS = {"in_person": "In person", "virtual": "Video call", "phone": "Phone call"}
 LOCATION_ICONS = {"in_person": "map-pin", "virtual": "video", "phone": "phone"}
@@ -94,7 +95,8 @@ def month_slots(slug: str, type_slug: str, tz: str, year: int, month: int, local
     days: dict[str, list] = {}
     for slot in slots:
         day = slot.start.astimezone(zone).date().isoformat()
-        days.setdefault(day, []).append({**slot_dict(slot, calendar.id), "label": time_label(slot.start, tz, locale)})
+        days.setdefault(day, []).append({"slot_id": str(slot.slot_id), "start_time": iso(slot.start),
+                                         "end_time": iso(slot.end), "label": time_label(slot.start, tz, locale)})
     return days
 
 

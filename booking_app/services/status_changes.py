@@ -6,8 +6,6 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from booking_app import events
-from booking_app.db import after_commit
 from booking_app.domain import status as machine
 from booking_app.models import Appointment, AppointmentCheckIn, Calendar
 from booking_app.services import audit, outbox, reminders
@@ -40,7 +38,6 @@ def transition(session: Session, appointment: Appointment, to_status: str, *, ac
     audit.record(session, action=action, actor=actor, appointment=appointment, from_status=current,
                  to_status=to_status, data=data)
     session.add(appointment)
-    after_commit(session, lambda: events.publish(events.appointment_event(action, appointment)))
     return current
 
 

@@ -43,8 +43,10 @@ class BookingState(rx.State):
     year: int = 2026
     month: int = 1
     loading_month: bool = False
-    days: dict[str, list[dict[str, str]]] = {}
+    _days: dict[str, list[dict[str, str]]] = {}  # the month's free times: kept on the server, never sent
+    open_days: list[str] = []
     day: str = ""
+    day_slots: list[dict[str, str]] = []
     slot: dict[str, str] = {}
     name: str = ""
     email: str = ""
@@ -73,9 +75,9 @@ class BookingState(rx.State):
         self.type_slug = self.types[0]["slug"] if self.types else ""  # the first is preselected: one click less
         today = datetime.now(ZoneInfo(self.tz)).date()
         self.year, self.month = today.year, today.month
+        self._fill_month()  # in this same event: the first times show with the page, not a round trip later
         self.loading = False
-        yield rx.call_script("Intl.DateTimeFormat().resolvedOptions().timeZone", callback=BookingState.use_browser_tz)
-        yield BookingState.load_month
+        return rx.call_script("Intl.DateTimeFormat().resolvedOptions().timeZone", callback=BookingState.use_browser_tz)
 
     @rx.event
     def use_browser_tz(self, tz: str):
@@ -96,18 +98,23 @@ class BookingState(rx.State):
 
     @rx.event
     def load_month(self):
-        if not self.type_slug:
-            self.days = {}
-            return
         self.loading_month = True
         yield
-        try:
-            self.days = view.month_slots(self.page["slug"], self.type_slug, self.tz, self.year, self.month)
-        except ServiceError as exc:
-            self.days, self.problem = {}, exc.message
+        self._fill_month()
         self.loading_month = False
-        if self.day not in self.days:
-            self.day = next(iter(sorted(self.days)), "")
+
+    def _fill_month(self) -> None:
+        days: dict = {}
+        if self.type_slug:
+            try:
+                days = view.month_slots(self.page["slug"], self.type_slug, self.tz, self.year, self.month)
+            except ServiceError as exc:
+                self.problem = exc.message
+        self._days, self.open_days = days, sorted(days)
+        self._show_day(self.day if self.day in days else next(iter(self.open_days), ""))
+
+    def _show_day(self, day: str) -> None:
+        self.day, self.day_slots = day, self._days.get(day, [])
 
     @rx.event
     def shift_month(self, step: int):
@@ -119,7 +126,7 @@ class BookingState(rx.State):
     # -- choosing --------------------------------------------------------------------------------
     @rx.event
     def choose_day(self, day: str):
-        self.day = day
+        self._show_day(day)
 
     @rx.event
     def choose_slot(self, slot: dict[str, str]):
@@ -195,13 +202,9 @@ class BookingState(rx.State):
     @rx.var
     def grid(self) -> list[dict[str, str]]:
         today = datetime.now(ZoneInfo(self.tz)).date()
-        cells = view.month_grid_days(self.year, self.month, set(self.days), today)
+        cells = view.month_grid_days(self.year, self.month, set(self.open_days), today)
         return [{**c, "available": "yes" if c["available"] else "", "selected": "yes" if c["date"] == self.day else ""}
                 for c in cells]
-
-    @rx.var
-    def day_slots(self) -> list[dict[str, str]]:
-        return self.days.get(self.day, [])
 
     @rx.var
     def day_title(self) -> str:

@@ -51,20 +51,18 @@ class Stack:
     database_url: str
     redis: PrivateRedis
     smtp: SmtpServer
-    base_url: str
-    admin_key: str
     log_dir: Path
-    server: object = None
+    base_url: str = ""
+    admin_key: str = ""
     workers: list[Proc] = field(default_factory=list)
 
 
 @pytest.fixture
-def stack(pg_server, monkeypatch, tmp_path):
-    """A fresh PostgreSQL database, a private Redis, a real SMTP server and the prod backend; the app's
-    settings (this process and every subprocess) point at them."""
-    from booking_app.db import dispose_engines, session_scope
+def services(pg_server, monkeypatch, tmp_path):
+    """A fresh, migrated PostgreSQL database, a private Redis and a real SMTP server; the app's settings (in
+    this process and in every subprocess started from it) point at them."""
+    from booking_app.db import dispose_engines
     from booking_app.migrate import upgrade
-    from booking_app.services.api_keys import create_api_key
     from booking_app.settings import get_settings
 
     try:
@@ -80,26 +78,35 @@ def stack(pg_server, monkeypatch, tmp_path):
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     dispose_engines()
-    built = None
+    built = Stack(database_url=url, redis=redis_server, smtp=smtp, log_dir=tmp_path)
     try:
         upgrade()
-        with session_scope() as session:
-            admin_key = create_api_key(session, name="chaos", role="admin")[1]
-        server = start_local_backend({}, free_port(), tmp_path / "backend.log")
-        built = Stack(database_url=url, redis=redis_server, smtp=smtp, base_url=server.base_url,
-                      admin_key=admin_key, log_dir=tmp_path, server=server)
         yield built
     finally:
-        if built is not None:
-            for proc in built.workers:
-                proc.kill()
-            built.server.stop()
+        for proc in built.workers:
+            proc.kill()
         smtp.stop()
         redis_server.stop()
         drop_pg_database(pg_server, name)
         monkeypatch.undo()
         get_settings.cache_clear()
         dispose_engines()
+
+
+@pytest.fixture
+def stack(services):
+    """`services` plus the production server (`reflex run --env prod --backend-only`) and an admin key."""
+    from booking_app.db import session_scope
+    from booking_app.services.api_keys import create_api_key
+
+    with session_scope() as session:
+        services.admin_key = create_api_key(session, name="chaos", role="admin")[1]
+    server = start_local_backend({}, free_port(), services.log_dir / "backend.log")
+    services.base_url = server.base_url
+    try:
+        yield services
+    finally:
+        server.stop()
 
 
 class Traffic:
@@ -421,11 +428,13 @@ def test_chaos_keeps_bookings_and_messages_right(stack, pg_server):
     assert health.status_code == 200 and health.json()["queue"] == "ok", health.text
 
     drained = drain(stack)
+    stale = 0
     with session_scope() as session:  # a dead worker's claim only goes stale with time: let it pass
         for model in (Notification, AppointmentReminder):
-            session.execute(sa.update(model).where(model.status == "sending")
-                            .values(claimed_at=utcnow() - timedelta(hours=1)))
+            stale += session.execute(sa.update(model).where(model.status == "sending")
+                                     .values(claimed_at=utcnow() - timedelta(hours=1))).rowcount
     run_tick()
+    drained["claims_left_by_killed_workers"] = stale
 
     summary = {"traffic": dict(sorted(traffic.stats.items())), "chaos": dict(chaos.events),
                "chaos_errors": chaos.errors, **drained, "created": len(traffic.created),
@@ -475,15 +484,45 @@ def test_chaos_keeps_bookings_and_messages_right(stack, pg_server):
     assert stuck == 0, summary
 
     # No reminder for a cancelled appointment: none was claimed after the cancellation had been answered.
+    # (A reminder claimed before the cancellation committed may still go out: that is a race, not a bug.)
     by_ref = {f"reminder-{r[0]}": r for r in reminders}
-    late, raced = [], 0
+    late, outcomes = [], collections.Counter()
     for ref in received:
         if ref in by_ref and by_ref[ref][4] in ("cancelled", "late_cancel"):
             answered = traffic.cancel_answered.get(str(by_ref[ref][3]))
-            if answered is not None and by_ref[ref][2] > answered:
+            if answered is None:
+                outcomes["cancellation_answer_lost"] += 1  # a 5xx or a dropped connection: commit time unknown
+            elif by_ref[ref][2] > answered:
                 late.append(ref)
             else:
-                raced += 1  # its send began before the cancellation was committed
-    summary["reminders_received_for_since_cancelled"] = raced
+                outcomes["claimed_before_the_cancellation"] += 1
+    summary["reminders_received_for_now_cancelled"] = dict(outcomes)
     assert not late, (late, summary)
-    print(json.dumps({k: summary[k] for k in ("statuses", "reminders_received_for_since_cancelled")}))
+    print(json.dumps({k: summary[k] for k in ("statuses", "reminders_received_for_now_cancelled")}))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "rq-scheduler keeps the periodic sweep only in Redis: after Redis restarts empty, `booking-app scheduler` "
+    "keeps running but nothing registers the sweep again, so due reminders and retries wait until the "
+    "scheduler process is restarted. Remove this marker once the scheduler re-registers it."))
+def test_periodic_sweep_survives_a_redis_restart(services):
+    def sweeps() -> int:
+        return sum(p.log_path.read_text(errors="replace").count("jobs.sweep.tick(") for p in services.workers)
+
+    def wait_for_sweeps(count: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if sweeps() >= count:
+                return True
+            time.sleep(0.2)
+        return False
+
+    services.workers.append(worker(services.log_dir))
+    scheduler = Proc(["booking-app", "scheduler", "--interval", "2"], services.log_dir, "scheduler")
+    services.workers.append(scheduler)
+    assert wait_for_sweeps(2, timeout=60), scheduler.log_tail()
+    services.redis.restart()
+    before = sweeps()
+    recovered = wait_for_sweeps(before + 2, timeout=20)
+    assert scheduler.alive(), scheduler.log_tail()
+    assert recovered, "no sweep ran in the 20 s after the Redis restart"
