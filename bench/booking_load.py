@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -247,11 +248,12 @@ def raw_inserts(dsn: str, template_id: str, connections: int, seconds: float, da
 
 def profile(base_url: str, server: RunningServer, calendars: list[Calendar], clients: int, seconds: float,
             out_dir: Path) -> dict:
-    """py-spy on every server process while `clients` book distinct slots; a summary of where time goes."""
+    """py-spy on every server process while `clients` book distinct slots; a summary of where the CPU goes
+    (--gil: only samples holding the GIL, so waits on PostgreSQL, Redis and sockets do not count)."""
     py_spy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
     raw = out_dir / "profile.txt"
     spy = subprocess.Popen([py_spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "200",
-                            "--format", "raw", "--nonblocking", "--duration", str(int(seconds) + 1),
+                            "--format", "raw", "--gil", "--nonblocking", "--duration", str(int(seconds) + 1),
                             "--output", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)
     load = distinct_load(base_url, calendars, clients, seconds, server.process.pid)
@@ -353,6 +355,7 @@ def main() -> None:
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still clean up: server, Redis, database
 
     work = Path(tempfile.mkdtemp(prefix="slotwise-load-"))
     redis_server = PrivateRedis(free_port())

@@ -219,7 +219,8 @@ def run(args) -> dict:
                                slots_returned=slot_count, **common))
         return {
             "benchmark": "scale", "postgres": version, "cpus": os.cpu_count(),
-            "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)], "appointments": stats["appointments"],
+            "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "appointments": stats["appointments"],
             "payments": stats["payments"], "calendars": stats["calendars"],
             "seed": {"seconds": round(seed_seconds, 1),
                      "appointments_per_second": round(stats["appointments"] / seed_seconds)},

@@ -7,12 +7,19 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from booking_app.api import routes_analytics, routes_appointments, routes_calendars, routes_customer, routes_lifecycle
+from booking_app.api import (
+    deps,
+    routes_analytics,
+    routes_appointments,
+    routes_calendars,
+    routes_customer,
+    routes_lifecycle,
+)
 from booking_app.db import get_engine
 from booking_app.notify import render
 from booking_app.services.errors import ServiceError
@@ -71,7 +78,8 @@ def install_error_handlers(api: FastAPI) -> None:
 def create_api_app() -> FastAPI:
     render.validate_all()  # a template that cannot render stops the start, never sends a blank email
     api = FastAPI(title="Slotwise API", version="1.0.0", description=DESCRIPTION,
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,
+                  dependencies=[Depends(deps.no_nul_characters)])
     install_error_handlers(api)
     api.include_router(routes_calendars.router)
     api.include_router(routes_analytics.router)

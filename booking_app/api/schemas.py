@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from booking_app.domain.tz import is_valid_timezone
 
@@ -44,7 +44,26 @@ LocationType = Literal["in_person", "virtual", "phone"]
 Windows = dict[str, list[list[str]]]
 
 
-class Strict(BaseModel):
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return isinstance(value, (list, tuple)) and any(_has_nul(v) for v in value)
+
+
+class In(BaseModel):
+    """A request body. PostgreSQL text cannot hold NUL (U+0000): refuse it per field as a 422."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if _has_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class Strict(In):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -183,7 +202,7 @@ class PushKeysIn(Strict):
     auth: str = Field(min_length=1, max_length=255)
 
 
-class PushSubscriptionIn(BaseModel):
+class PushSubscriptionIn(In):
     model_config = ConfigDict(extra="ignore")  # browsers add expirationTime and friends
     endpoint: str = Field(min_length=1, max_length=2000, pattern=r"^https?://")
     keys: PushKeysIn

@@ -124,7 +124,8 @@ def toolbar() -> rx.Component:
         rx.input(id="console-day", type="date", value=C.day, on_change=C.set_day, width="11rem"),
         rx.badge(rx.box(width="8px", height="8px", border_radius="50%",
                         background=rx.cond(C.live_status == "live", rx.color("grass", 9), rx.color("amber", 9))),
-                 C.live_label, role="status", size="2", color_scheme=rx.cond(C.live_status == "live", "grass", "amber")),
+                 C.live_label, role="status", size="2", high_contrast=True,
+                 color_scheme=rx.cond(C.live_status == "live", "grass", "amber")),
         rx.el.form(
             rx.hstack(
                 rx.el.label(rx.text("Check-in code", size="2", weight="medium"), html_for="checkin-code"),

@@ -28,7 +28,7 @@ class StaffState(rx.State):
         principal = self.principal()
         if principal is None or (admin and not principal.is_admin):
             self.user_name = self.user_role = ""
-            return rx.redirect(f"/login?next={quote(self.router.url.path)}")
+            return rx.redirect(f"/login?next={quote(self.router.url.path.rstrip('/') or '/')}")
         self.user_name, self.user_role = principal.label or "", principal.role or ""
         return None
 

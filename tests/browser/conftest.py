@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import configure, create_pg_database, drop_pg_database, free_port, require
+from tests.support.redis_server import PrivateRedis
 from tests.support.servers import ROOT, start_full_app
 
 expect.set_options(timeout=20_000)  # the first render of a page in a fresh server can take a while
@@ -47,21 +48,31 @@ def seed_calendars() -> dict[str, str]:
     return slugs
 
 
+STAFF_EMAIL, STAFF_PASSWORD = "frontdesk@riverside.example", "correct horse battery"
+
+
 @pytest.fixture(scope="session")
 def web_app(pg_server, tmp_path_factory):
+    """The app with its own Redis: changes made in this test process reach its consoles via pub/sub."""
     name, url = create_pg_database(pg_server)
+    redis_server = PrivateRedis(free_port())
     port = free_port()
-    configure(database_url=url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")  # links in this process match too
+    configure(database_url=url, redis_url=redis_server.url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
+    from booking_app.db import session_scope
     from booking_app.migrate import upgrade
+    from booking_app.services.users import create_user
 
     upgrade()
     slugs = seed_calendars()
-    env = {"DATABASE_URL": url, "REDIS_URL": "", "SMTP_HOST": "", "RATE_LIMIT_ENABLED": "false",
+    with session_scope() as session:
+        create_user(session, email=STAFF_EMAIL, name="Front Desk", password=STAFF_PASSWORD, role="admin")
+    env = {"DATABASE_URL": url, "REDIS_URL": redis_server.url, "SMTP_HOST": "", "RATE_LIMIT_ENABLED": "false",
            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     server = start_full_app(env, port, tmp_path_factory.mktemp("app") / "app.log")
     server.slugs = slugs
     yield server
     server.stop()
+    redis_server.stop()
     drop_pg_database(pg_server, name)
 
 

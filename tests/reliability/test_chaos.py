@@ -61,6 +61,7 @@ class Stack:
 def services(pg_server, monkeypatch, tmp_path):
     """A fresh, migrated PostgreSQL database, a private Redis and a real SMTP server; the app's settings (in
     this process and in every subprocess started from it) point at them."""
+    from booking_app import events
     from booking_app.db import dispose_engines
     from booking_app.migrate import upgrade
     from booking_app.settings import get_settings
@@ -76,6 +77,7 @@ def services(pg_server, monkeypatch, tmp_path):
            "MAIL_CATCHER_DIR": MAIL_CATCHER, "GRANIAN_WORKERS": "2"}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setattr(events, "_redis", None)  # its client is cached per process: not the private Redis after us
     get_settings.cache_clear()
     dispose_engines()
     built = Stack(database_url=url, redis=redis_server, smtp=smtp, log_dir=tmp_path)

@@ -1,0 +1,95 @@
+"""The staff console in Chromium: sign-in gate, two live consoles fed by changes made in another
+process (this test process, through Redis pub/sub), check-in on one seen on the other, and the
+sweep then completing the checked-in appointment."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from booking_app.db import session_scope
+from booking_app.models import Appointment
+from booking_app.services.periodic import run_tick
+from tests.browser.conftest import STAFF_EMAIL, STAFF_PASSWORD, axe_violations, record_scan, shoot
+from tests.browser.test_customer_pages import booked_via_service, on_the_half_hour
+
+STAFF_URLS = ("/console",)
+
+
+def sign_in(page, app, next_path: str = "/console") -> None:
+    page.goto(f"{app.base_url}/login?next={next_path}")
+    page.get_by_label("Email").fill(STAFF_EMAIL)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(rf"{next_path}/?$"))
+
+
+def show_day(page, day: str) -> None:
+    page.get_by_label("Day").fill(day)
+    expect(page.get_by_text("Live", exact=True)).to_be_visible()
+
+
+def row(page, appointment_id: str):
+    return page.locator(f"li[data-appointment='{appointment_id}']")
+
+
+def test_visitors_are_sent_to_sign_in_from_every_staff_url(web_app, page):
+    for path in STAFF_URLS:
+        page.goto(web_app.base_url + path)
+        expect(page).to_have_url(re.compile(rf"/login\?next=(%2F|/){path[1:]}$"))
+        expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+        assert "@example.com" not in page.content()
+
+
+def test_wrong_password_is_refused_in_words(web_app, page):
+    page.goto(f"{web_app.base_url}/login")
+    page.get_by_label("Email").fill(STAFF_EMAIL)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("That email and password do not match a staff account.")).to_be_visible()
+
+
+def test_two_live_consoles_follow_changes_from_another_process(web_app, browser):
+    start = on_the_half_hour(1)
+    day = start.astimezone(ZoneInfo("America/New_York")).date().isoformat()
+    consoles = []
+    for _ in range(2):
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        sign_in(page, web_app)
+        show_day(page, day)
+        consoles.append(page)
+    page.reload()  # the session survives a reload
+    expect(consoles[1].get_by_role("heading", name="Console")).to_be_visible()
+    show_day(consoles[1], day)
+
+    appointment_id, _ = booked_via_service(web_app, "checkin", start + timedelta(hours=0, minutes=0),
+                                           f"live-{uuid.uuid4().hex[:6]}@example.com")
+    for page in consoles:  # no reload: the booking arrives live
+        expect(row(page, appointment_id)).to_have_attribute("data-status", "confirmed", timeout=5_000)
+    shoot(consoles[0], "console-live")
+    violations = axe_violations(consoles[0])
+    record_scan("console", violations)
+    assert not violations, violations
+
+    row(consoles[0], appointment_id).get_by_role("button", name="Check in").click()
+    expect(row(consoles[1], appointment_id)).to_have_attribute("data-status", "checked_in", timeout=5_000)
+
+    with session_scope() as session:  # time passes: the appointment ended long enough ago
+        past = datetime.now(timezone.utc) - timedelta(hours=2)
+        session.execute(sa.update(Appointment).where(Appointment.id == uuid.UUID(appointment_id)).values(
+            start_time=past, end_time=past + timedelta(minutes=30), busy_start=past,
+            busy_end=past + timedelta(minutes=30)))
+    run_tick()
+    with session_scope() as session:
+        assert session.get(Appointment, uuid.UUID(appointment_id)).status == "completed"
+    past_day = past.astimezone(ZoneInfo("America/New_York")).date().isoformat()
+    for page in consoles:
+        if past_day != day:
+            show_day(page, past_day)
+        expect(row(page, appointment_id)).to_have_attribute("data-status", "completed", timeout=5_000)
+    for page in consoles:
+        page.context.close()
