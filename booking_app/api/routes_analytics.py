@@ -41,6 +41,8 @@ staff-proposed new time the customer never accepted is an offer, not a booking, 
 - `average_lead_time_hours`: mean of `start_time - created_at` in hours (2 decimals) over counted
   appointments, whatever their status; a rescheduled booking is measured from the reschedule.
   `null` when nothing is counted.
+- `lead_time_distribution`: counted appointments by `start_time - created_at` in five buckets
+  (under 1 day, 1–3 days, 3–7 days, 1–2 weeks, 2 weeks or more; upper bounds exclusive).
 - `by_type`: per appointment type slug, `count` of counted appointments and `revenue`: the
   processed payments of each booking's whole reschedule chain, charges + late-cancel fees -
   refunds, attributed to the booking's date. Fees still owed are not revenue. `currency` is the

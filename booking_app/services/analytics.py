@@ -13,6 +13,8 @@ Definitions (the OpenAPI description of the endpoint repeats them):
 - no_show_rate = no_show / (completed + no_show) (0 when nothing was attended or missed).
 - average_lead_time_hours = mean of start_time - created_at over counted appointments (a
   rescheduled booking is measured from the reschedule); null when there are none.
+- lead_time_distribution = counted appointments by start_time - created_at: under 1 day,
+  1–3 days, 3–7 days, 1–2 weeks, 2 weeks or more (each bucket's upper bound is exclusive).
 - by_type revenue = processed payments of the booking's whole reschedule lineage (charges tend to
   sit on the first row, refunds on the last): charges + fees - refunds. Fees still owed are not
   revenue. Several currencies are never added up: see revenue_by_currency.
@@ -191,6 +193,20 @@ def _counts(session: Session, scope: _Scope, unit: str) -> list[sa.Row]:
         .group_by(inner.c.period, inner.c.slug)))
 
 
+LEAD_BUCKETS = ((24, "under 1 day"), (72, "1–3 days"), (168, "3–7 days"), (336, "1–2 weeks"),
+                (None, "2 weeks or more"))
+
+
+def _lead_distribution(session: Session, scope: _Scope) -> list[dict]:
+    """How far ahead counted appointments were booked, in fixed buckets (one GROUP BY)."""
+    hours = _lead_seconds(session) / 3600.0
+    bucket = sa.case(*[(hours < limit, index) for index, (limit, _) in enumerate(LEAD_BUCKETS) if limit],
+                     else_=len(LEAD_BUCKETS) - 1).label("bucket")
+    found = dict(session.execute(sa.select(bucket, sa.func.count()).select_from(scope.source)
+                                 .where(*scope.where, COUNTED).group_by(bucket)).all())
+    return [{"bucket": label, "count": int(found.get(index, 0))} for index, (_, label) in enumerate(LEAD_BUCKETS)]
+
+
 def _revenue(session: Session, scope: _Scope) -> dict[str, dict[str, Decimal]]:
     # A lineage's money sits on its first row (the charge) and its last (refund, fee). Two cheap
     # joins instead of one lineage join: payments on the counted row itself, and payments on the
@@ -312,5 +328,6 @@ def appointment_analytics(session: Session, q: AnalyticsQuery) -> dict:
         "no_show_rate": _rate(totals["no_show"], totals["completed"] + totals["no_show"]),
         "average_lead_time_hours": round(float(lead) / total / 3600, 2) if total else None,
         "by_type": _by_type(session, scope, calendar, per_type),
+        "lead_time_distribution": _lead_distribution(session, scope),
         f"by_{q.group_by}": _filled(_sum(groups, ("count", *STATUSES), key=lambda g: g.period), q),
     }

@@ -150,9 +150,13 @@ class BookingState(rx.State):
 
     # -- booking -----------------------------------------------------------------------------------
     @rx.event
-    def submit(self, _form: dict | None = None):
+    def submit(self, form: dict | None = None):
         if self.submitting or not self.slot:
             return
+        # The submitted fields win over the debounced on_change copies, which may still be in flight.
+        for field in ("name", "email", "phone", "notes"):
+            if isinstance((form or {}).get(field), str):
+                setattr(self, field, form[field][:2000])
         self.errors = field_errors(self.name, self.email, self.phone)
         if self.errors:
             return rx.set_focus(f"field-{next(iter(self.errors))}")

@@ -55,9 +55,12 @@ class LoginState(StaffState):
         self.password = value[:500]
 
     @rx.event
-    def submit(self, _form: dict | None = None):
+    def submit(self, form: dict | None = None):
         if self.busy:
             return
+        # The submitted fields win over the debounced on_change copies, which may still be in flight.
+        form = form or {}
+        self.email, self.password = str(form.get("email", self.email)), str(form.get("password", self.password))
         if not self.email.strip() or not self.password:
             self.error = "Enter your email and password."
             return

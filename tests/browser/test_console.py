@@ -17,7 +17,7 @@ from booking_app.services.periodic import run_tick
 from tests.browser.conftest import STAFF_EMAIL, STAFF_PASSWORD, axe_violations, record_scan, shoot
 from tests.browser.test_customer_pages import booked_via_service, on_the_half_hour
 
-STAFF_URLS = ("/console",)
+STAFF_URLS = ("/console", "/analytics")
 
 
 def sign_in(page, app, next_path: str = "/console") -> None:
@@ -93,3 +93,38 @@ def test_two_live_consoles_follow_changes_from_another_process(web_app, browser)
         expect(row(page, appointment_id)).to_have_attribute("data-status", "completed", timeout=5_000)
     for page in consoles:
         page.context.close()
+
+
+def test_analytics_page_shows_the_apis_numbers(web_app, page):
+    import httpx
+
+    from booking_app.services.api_keys import create_api_key
+
+    booked_via_service(web_app, "easy", on_the_half_hour(30), f"stats-{uuid.uuid4().hex[:6]}@example.com")
+    with session_scope() as session:
+        key = create_api_key(session, name="analytics test", role="staff")[1]
+    sign_in(page, web_app, "/analytics")
+    expect(page.locator("[data-stat='total']")).not_to_have_text("")
+    start, end = page.get_by_label("From").input_value(), page.get_by_label("To").input_value()
+    api = httpx.get(f"{web_app.base_url}/api/v1/appointments/analytics", headers={"Authorization": f"Bearer {key}"},
+                    params={"start_date": start, "end_date": end, "group_by": "week"}).json()
+    expect(page.locator("[data-stat='total']")).to_have_text(str(api["total_appointments"]))
+    expect(page.locator("[data-stat='cancellation_rate']")).to_have_text(f"{api['cancellation_rate'] * 100:.1f}%")
+    expect(page.locator("[data-stat='no_show_rate']")).to_have_text(f"{api['no_show_rate'] * 100:.1f}%")
+    status_table = page.locator("[data-table='Appointments by status']")
+    page.get_by_text("Appointments by status as a table").click()
+    rows = status_table.locator("tbody tr")
+    expect(rows).to_have_count(len(api["by_week"]))
+    for index, period in enumerate(api["by_week"]):
+        cells = rows.nth(index).locator("td").all_inner_texts()
+        assert cells[0] == period["date"] and int(cells[-1]) == period["count"]
+        assert [int(c) for c in cells[1:-1]] == [period[s] for s in
+                                                  ("confirmed", "pending", "completed", "no_show", "cancelled",
+                                                   "late_cancel")]
+    lead_rows = page.locator("[data-table='Booking lead time'] tbody tr")
+    assert [int(lead_rows.nth(i).locator("td").nth(1).text_content()) for i in range(lead_rows.count())] == [
+        b["count"] for b in api["lead_time_distribution"]]
+    shoot(page, "analytics")
+    violations = axe_violations(page)
+    record_scan("analytics", violations)
+    assert not violations, violations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -45,8 +46,12 @@ def booked_via_service(app, key: str, start: datetime, email: str = "sam@example
 
 
 def on_the_half_hour(hours_ahead: float) -> datetime:
+    """A bookable half hour about `hours_ahead` from now (the test calendars close at 23:45 New York time)."""
     moment = datetime.now(timezone.utc) + timedelta(hours=hours_ahead)
-    return moment.replace(minute=0 if moment.minute < 30 else 30, second=0, microsecond=0)
+    moment = moment.replace(minute=0 if moment.minute < 30 else 30, second=0, microsecond=0)
+    if moment.astimezone(ZoneInfo("America/New_York")).hour == 23:
+        moment += timedelta(hours=1)
+    return moment
 
 
 def test_book_with_the_keyboard_and_see_the_confirmation(web_app, page):
