@@ -61,24 +61,25 @@ class ConsoleState(StaffState):
             if self._listening:
                 return
             self._listening, self._last_beat = True, time.monotonic()
-            self.live_status = "live"
+            self.live_status, day = "live", self.day
         last_sync = time.monotonic()
         try:
             async for event in live.changes(quiet=5):
-                async with self:
-                    if time.monotonic() - self._last_beat > IDLE_SECONDS:
-                        return
-                    day = self.day
                 if event is live.DISCONNECTED:
                     async with self:
                         self.live_status = "reconnecting"
                     continue
-                stale = time.monotonic() - last_sync > RESYNC_SECONDS
-                if event is None and not stale:
+                if event is None and time.monotonic() - last_sync < RESYNC_SECONDS:
                     continue
+                # Read the board outside the state lock, then apply it in one short critical section.
                 board = await asyncio.to_thread(console_view.day_board, date.fromisoformat(day))
                 last_sync = time.monotonic()
                 async with self:
+                    if time.monotonic() - self._last_beat > IDLE_SECONDS:
+                        return  # the page is gone
+                    if self.day != day:  # the day changed meanwhile: the next pass reads the right one
+                        day, last_sync = self.day, 0.0
+                        continue
                     self._apply(board)
                     self.live_status = "live"
                     if event and event.get("appointment_id"):
