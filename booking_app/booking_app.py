@@ -9,12 +9,14 @@ import reflex as rx
 from booking_app.api.app import create_api_app
 from booking_app.pages.book import book_page
 from booking_app.pages.analytics import analytics_page
+from booking_app.pages.appointments import appointments_page
 from booking_app.pages.console import console_page
 from booking_app.pages.index import index
 from booking_app.pages.login import login_page
 from booking_app.pages.manage import manage_page
 from booking_app.pages.proposal import proposal_page
 from booking_app.state.analytics import AnalyticsState
+from booking_app.state.appointments import AppointmentsState
 from booking_app.state.booking import BookingState
 from booking_app.state.console import ConsoleState
 from booking_app.state.manage import ManageState
@@ -48,4 +50,6 @@ app.add_page(proposal_page, route="/manage/[token]/proposal/[proposal]", on_load
 app.add_page(login_page, route="/login", title="Staff sign-in · Slotwise")
 app.add_page(console_page, route="/console", on_load=ConsoleState.load, title="Console · Slotwise")
 app.add_page(analytics_page, route="/analytics", on_load=AnalyticsState.load, title="Analytics · Slotwise")
+app.add_page(appointments_page, route="/appointments", on_load=AppointmentsState.load,
+             title="Appointments · Slotwise")
 app.register_lifespan_task(embedded_sweep)

@@ -3,9 +3,10 @@
 Calendars get about PER_CALENDAR appointments each, laid end to end inside opening hours in the
 calendar's own timezone, from FUTURE_DAYS ahead back as far as the count needs. Past ones are
 settled (completed, no-show, cancelled, late-cancel; some were rescheduled, leaving a cancelled
-row pointing at the new one), future ones are confirmed, cancelled or awaiting payment. A calendar's appointments never overlap,
-so the exclusion constraint on pending/confirmed rows always holds. Paid types get the charges,
-refunds and fees the lifecycle would have recorded. History only: no reminders, messages or audit.
+row pointing at the new one), future ones are confirmed, cancelled or awaiting payment. A
+calendar's appointments never overlap, so the exclusion constraint on pending/confirmed rows
+always holds. Paid types get the charges, refunds and fees the lifecycle would have recorded.
+History only: no reminders, messages or audit events.
 """
 from __future__ import annotations
 

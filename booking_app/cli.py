@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import typer
 
@@ -115,22 +116,26 @@ def worker(burst: bool = typer.Option(False, help="exit when the queue is empty"
     from booking_app.notify.compose import warm_up
 
     warm_up()
-    connection = redis.Redis.from_url(_require_redis())
     logging.basicConfig(level=logging.INFO)
-    Worker([Queue(get_settings().rq_queue, connection=connection)], connection=connection).work(
-        burst=burst, with_scheduler=True)
+    while True:  # RQ gives up when Redis drops it mid-command (a restart): start a fresh worker instead
+        connection = redis.Redis.from_url(_require_redis())
+        try:
+            Worker([Queue(get_settings().rq_queue, connection=connection)], connection=connection).work(
+                burst=burst, with_scheduler=True)
+            return
+        except redis.exceptions.ConnectionError as exc:
+            logging.getLogger("slotwise.worker").warning("lost Redis (%s); starting again in 1 s", exc)
+            time.sleep(1)
 
 
 @app.command("scheduler")
 def scheduler(interval: int = typer.Option(60, help="seconds between sweeps")) -> None:
     """Register the periodic sweep with rq-scheduler and run the scheduler loop."""
     from booking_app.settings import get_settings
-    from jobs.scheduler import make_scheduler, register_sweep
+    from jobs.scheduler import make_scheduler, run_forever
 
-    rq_scheduler = make_scheduler(_require_redis(), get_settings().rq_queue)
-    register_sweep(rq_scheduler, interval)
     logging.basicConfig(level=logging.INFO)
-    rq_scheduler.run()
+    run_forever(make_scheduler(_require_redis(), get_settings().rq_queue), interval)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Routes where a key is optional (customer routes, booking) depend on `caller`, do
 optional `Authorization` header instead."""
 from __future__ import annotations
 
-from fastapi import Depends, Header, Query, Request, Security
+from fastapi import Header, Query, Request, Security
 from fastapi.security import HTTPBearer
 
 from booking_app.db import session_scope
@@ -55,7 +55,7 @@ def staff(secret: str | None = Security(staff_api_key)) -> Principal:
     return principal
 
 
-def admin(principal: Principal = Depends(staff)) -> Principal:
+def admin(principal: Principal = Security(staff, scopes=["admin"])) -> Principal:  # the role, in the document
     if not principal.is_admin:
         raise Forbidden("This needs an admin API key.")
     return principal

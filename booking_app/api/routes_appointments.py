@@ -11,6 +11,7 @@ from booking_app.api import deps
 from booking_app.api.ratelimit import public_rate_limit
 from booking_app.api.schemas import BookingIn, errors
 from booking_app.db import session_scope, utcnow
+from booking_app.models import Appointment
 from booking_app.services import appointments, idempotency
 from booking_app.services.booking import BookingRequest, book
 from booking_app.services.principal import Principal
@@ -41,7 +42,10 @@ def create_appointment(body: BookingIn, actor: Principal = Depends(deps.caller),
         request = BookingRequest(**body.model_dump())
         with session_scope() as session:
             result = book(session, request=request, actor=actor, now=utcnow())
-            detail = appointment_detail(session, result.appointment, token=result.manage_token)
+        # The response is read after the commit, so the calendar's booking lock is held only for the booking.
+        with session_scope() as session:
+            detail = appointment_detail(session, session.get(Appointment, result.appointment.id),
+                                        token=result.manage_token)
         detail["manage_token"] = result.manage_token
         return 201, detail
 

@@ -8,7 +8,7 @@ from booking_app.state.staff import StaffState
 
 STATUS_COLORS = {"confirmed": "blue", "pending": "amber", "checked_in": "grass", "completed": "gray",
                  "no_show": "red", "cancelled": "gray", "late_cancel": "gray"}
-NAV = (("Console", "/console"), ("Analytics", "/analytics"))
+NAV = (("Console", "/console"), ("Appointments", "/appointments"), ("Analytics", "/analytics"))
 STAFF_CSS = (".sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
              "@keyframes flash{from{box-shadow:0 0 0 4px var(--accent-8)}to{box-shadow:none}}"
              ".flash{animation:flash 1.5s ease-out}")
@@ -16,7 +16,7 @@ STAFF_CSS = (".sr-only{position:absolute;width:1px;height:1px;overflow:hidden;cl
 
 def status_badge(status, word) -> rx.Component:
     """Colour and a word, never colour alone; cancelled ones struck through."""
-    return rx.badge(word, color_scheme=rx.match(status, *STATUS_COLORS.items(), "gray"), size="2",
+    return rx.badge(word, color_scheme=rx.match(status, *STATUS_COLORS.items(), "gray"), size="2", high_contrast=True,
                     text_decoration=rx.cond(status.contains("cancel"), "line-through", "none"))
 
 

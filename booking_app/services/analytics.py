@@ -1,5 +1,5 @@
 """Appointment analytics (SPEC-CAL-002 §7), aggregated by the database: two GROUP BY queries
-whatever the number of appointments (counts per period and type; revenue per type). Python
+whatever the number of appointments (counts and lead times per period and type; revenue per type). Python
 only adds up those groups and shapes the result.
 
 Definitions (the OpenAPI description of the endpoint repeats them):
@@ -144,7 +144,8 @@ def _local_midnight(session: Session, day: date, tz):
 def _lead_seconds(session: Session):
     if is_postgres(session):
         return sa.func.extract("epoch", A.c.start_time - A.c.created_at)
-    return (sa.func.julianday(A.c.start_time) - sa.func.julianday(A.c.created_at)) * 86400.0
+    # julianday() carries ~0.1 ms of float error: round to the millisecond so 24 h is exactly 24 h.
+    return sa.func.round((sa.func.julianday(A.c.start_time) - sa.func.julianday(A.c.created_at)) * 86400.0, 3)
 
 
 # -- the queries -------------------------------------------------------------------------------
@@ -176,35 +177,40 @@ def _scope(session: Session, q: AnalyticsQuery, calendar: Calendar | None) -> _S
     return _Scope(A.join(C, C.c.id == A.c.calendar_id), tuple(where), tz)
 
 
-def _counts(session: Session, scope: _Scope, unit: str) -> list[sa.Row]:
-    """One scan for every count: a row per (period, type) with the status counts, the replaced
-    rows and the summed lead time. Totals, series and per-type counts are sums of these groups."""
+LEAD_BUCKETS = ((24, "under 1 day"), (72, "1–3 days"), (168, "3–7 days"), (336, "1–2 weeks"),
+                (None, "2 weeks or more"))  # upper bounds in hours, exclusive
+LEAD_FIELDS = tuple(f"lead_{i}" for i in range(len(LEAD_BUCKETS)))
+
+
+def _lead_buckets(lead, counted) -> list:
+    """count(*) FILTER per lead-time bucket, so the distribution costs no extra scan."""
+    filters, lower = [], None
+    for (upper, _), name in zip(LEAD_BUCKETS, LEAD_FIELDS):
+        bounds = [lead >= lower * 3600] if lower else []
+        bounds += [lead < upper * 3600] if upper else []
+        filters.append(sa.func.count().filter(sa.and_(counted, *bounds)).label(name))
+        lower = upper
+    return filters
+
+
+def _counts(session: Session, scope: _Scope, unit: str) -> list[dict]:
+    """One scan for every count: a group per (period, type) with the status counts, the replaced
+    rows, the summed lead time and the lead-time buckets. Totals, series and per-type counts are
+    sums of these groups."""
     inner = (sa.select(_local(session, scope.tz, unit).label("period"), A.c.appointment_type.label("slug"),
                        A.c.status, A.c.rescheduled_to_id, A.c.hold_kind, _lead_seconds(session).label("lead"))
              .select_from(scope.source).where(*scope.where).subquery())
     # Grouped in an outer query so PostgreSQL sees one period expression (bound parameters differ).
     counted = sa.and_(inner.c.rescheduled_to_id.is_(None), sa.func.coalesce(inner.c.hold_kind, "") != "proposal")
     count = sa.func.count()
-    return list(session.execute(
+    rows = session.execute(
         sa.select(inner.c.period, inner.c.slug, count.filter(counted).label("count"),
                   *[count.filter(sa.and_(counted, inner.c.status == s)).label(s) for s in STATUSES],
                   count.filter(inner.c.rescheduled_to_id.is_not(None)).label("rescheduled"),
-                  sa.func.sum(inner.c.lead).filter(counted).label("lead_seconds"))
-        .group_by(inner.c.period, inner.c.slug)))
-
-
-LEAD_BUCKETS = ((24, "under 1 day"), (72, "1–3 days"), (168, "3–7 days"), (336, "1–2 weeks"),
-                (None, "2 weeks or more"))
-
-
-def _lead_distribution(session: Session, scope: _Scope) -> list[dict]:
-    """How far ahead counted appointments were booked, in fixed buckets (one GROUP BY)."""
-    hours = _lead_seconds(session) / 3600.0
-    bucket = sa.case(*[(hours < limit, index) for index, (limit, _) in enumerate(LEAD_BUCKETS) if limit],
-                     else_=len(LEAD_BUCKETS) - 1).label("bucket")
-    found = dict(session.execute(sa.select(bucket, sa.func.count()).select_from(scope.source)
-                                 .where(*scope.where, COUNTED).group_by(bucket)).all())
-    return [{"bucket": label, "count": int(found.get(index, 0))} for index, (_, label) in enumerate(LEAD_BUCKETS)]
+                  sa.func.sum(inner.c.lead).filter(counted).label("lead_seconds"),
+                  *_lead_buckets(inner.c.lead, counted))
+        .group_by(inner.c.period, inner.c.slug))
+    return [row._asdict() for row in rows]
 
 
 def _revenue(session: Session, scope: _Scope) -> dict[str, dict[str, Decimal]]:
@@ -251,13 +257,13 @@ def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _sum(groups: list[sa.Row], fields: tuple[str, ...], key=None) -> dict:
+def _sum(groups: list[dict], fields: tuple[str, ...], key: str | None = None) -> dict:
     """Add up count groups: in all (key None), or per period / per type."""
     sums: dict = {}
     for group in groups:
-        into = sums.setdefault(key(group) if key else None, dict.fromkeys(fields, 0))
+        into = sums.setdefault(group[key] if key else None, dict.fromkeys(fields, 0))
         for name in fields:
-            into[name] += getattr(group, name) or 0
+            into[name] += group[name] or 0
     return sums
 
 
@@ -311,10 +317,10 @@ def appointment_analytics(session: Session, q: AnalyticsQuery) -> dict:
         session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
     scope = _scope(session, q, calendar)
     groups = _counts(session, scope, q.group_by)
-    fields = ("count", *STATUSES, "rescheduled", "lead_seconds")
+    fields = ("count", *STATUSES, "rescheduled", "lead_seconds", *LEAD_FIELDS)
     totals = _sum(groups, fields).get(None, dict.fromkeys(fields, 0))
     total, lead = totals["count"], totals["lead_seconds"]
-    per_type = {slug: sums["count"] for slug, sums in _sum(groups, ("count",), key=lambda g: g.slug).items()}
+    per_type = {slug: sums["count"] for slug, sums in _sum(groups, ("count",), key="slug").items()}
     return {
         "calendar_id": str(calendar.id) if calendar else None,
         "timezone": calendar.timezone if calendar else None,
@@ -328,6 +334,7 @@ def appointment_analytics(session: Session, q: AnalyticsQuery) -> dict:
         "no_show_rate": _rate(totals["no_show"], totals["completed"] + totals["no_show"]),
         "average_lead_time_hours": round(float(lead) / total / 3600, 2) if total else None,
         "by_type": _by_type(session, scope, calendar, per_type),
-        "lead_time_distribution": _lead_distribution(session, scope),
-        f"by_{q.group_by}": _filled(_sum(groups, ("count", *STATUSES), key=lambda g: g.period), q),
+        "lead_time_distribution": [{"bucket": label, "count": totals[name]}
+                                   for (_, label), name in zip(LEAD_BUCKETS, LEAD_FIELDS)],
+        f"by_{q.group_by}": _filled(_sum(groups, ("count", *STATUSES), key="period"), q),
     }

@@ -17,7 +17,7 @@ from booking_app.services.periodic import run_tick
 from tests.browser.conftest import STAFF_EMAIL, STAFF_PASSWORD, axe_violations, record_scan, shoot
 from tests.browser.test_customer_pages import booked_via_service, on_the_half_hour
 
-STAFF_URLS = ("/console", "/analytics")
+STAFF_URLS = ("/console", "/appointments", "/analytics")
 
 
 def sign_in(page, app, next_path: str = "/console") -> None:
@@ -127,4 +127,34 @@ def test_analytics_page_shows_the_apis_numbers(web_app, page):
     shoot(page, "analytics")
     violations = axe_violations(page)
     record_scan("analytics", violations)
+    assert not violations, violations
+
+
+def test_appointments_page_filters_pages_and_retries_a_failed_message(web_app, page):
+    from booking_app.models import Notification
+
+    email = f"history-{uuid.uuid4().hex[:6]}@example.com"
+    appointment_id, _ = booked_via_service(web_app, "easy", on_the_half_hour(80), email)
+    with session_scope() as session:
+        session.execute(sa.update(Notification).where(Notification.appointment_id == uuid.UUID(appointment_id),
+                                                      Notification.kind == "confirmation")
+                        .values(status="failed", last_error="550 mailbox unavailable"))
+    sign_in(page, web_app, "/appointments")
+    page.get_by_label("Customer email").fill(email)
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    rows.first.get_by_role("button", name="Details").click()
+    expect(page.get_by_text("appointment.created", exact=False)).to_be_visible()
+    expect(page.get_by_text("550 mailbox unavailable")).to_be_visible()
+    page.get_by_role("button", name="Retry").click()
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    with session_scope() as session:
+        status = session.execute(sa.select(Notification.status).where(
+            Notification.appointment_id == uuid.UUID(appointment_id), Notification.kind == "confirmation")).scalar_one()
+    assert status in ("pending", "sending", "sent")
+    shoot(page, "appointments")
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)  # scan the page, not the toast
+    violations = axe_violations(page)
+    record_scan("appointments", violations)
     assert not violations, violations

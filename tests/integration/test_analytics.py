@@ -153,6 +153,13 @@ def analytics(admin, **params):
     return admin.get("/api/v1/appointments/analytics", params=params)
 
 
+LEAD_BUCKETS = ("under 1 day", "1–3 days", "3–7 days", "1–2 weeks", "2 weeks or more")
+
+
+def leads(*counts: int) -> list[dict]:
+    return [{"bucket": label, "count": n} for label, n in zip(LEAD_BUCKETS, counts, strict=True)]
+
+
 def totals(body: dict) -> dict:
     keys = ("total_appointments", *STATUSES, "rescheduled", "cancellation_rate", "no_show_rate",
             "average_lead_time_hours")
@@ -172,6 +179,7 @@ def test_march_by_day_across_dst_and_month_ends(admin, history_calendar):
         "no_show_rate": 0.5,  # 2 / (2 + 2)
         "average_lead_time_hours": 42.57,  # (12 + 48 + 48 + 23 + 23 + 120 + 24) / 7
     }
+    assert body["lead_time_distribution"] == leads(3, 3, 1, 0, 0)  # 12 23 23 | 48 48 24 | 120
     assert body["by_type"] == {
         "consult": {"count": 2, "revenue": 0.0, "currency": "USD", "revenue_by_currency": {}},
         "therapy": {"count": 3, "revenue": 150.0, "currency": "USD", "revenue_by_currency": {"USD": 150.0}},
@@ -216,6 +224,7 @@ def test_all_time_by_month(admin, history_calendar):
         "no_show_rate": 0.4286,  # 3 / 7
         "average_lead_time_hours": 240.62,  # (48 + 298 + 24 + 24 + 2472 + 95 + 167) / 13
     }
+    assert body["lead_time_distribution"] == leads(3, 6, 3, 0, 1)  # 167 h is still under 7 days
     assert body["by_type"] == {
         "consult": {"count": 6, "revenue": 0.0, "currency": "USD", "revenue_by_currency": {}},
         "therapy": {"count": 5, "revenue": 230.0, "currency": "USD", "revenue_by_currency": {"USD": 230.0}},
@@ -242,16 +251,19 @@ def test_single_local_day_bounds(admin, history_calendar):
         "average_lead_time_hours": 95.0}
     assert body["by_type"] == {"therapy": {"count": 1, "revenue": 0.0, "currency": "USD", "revenue_by_currency": {}}}
     assert body["by_day"] == [series_row("2027-03-14", pending=1)]
+    assert body["lead_time_distribution"] == leads(0, 0, 1, 0, 0)
     # The 2026-11-01 fall-back night: both 01:30s fall on that local day.
     fall = analytics(admin, calendar_id=history_calendar["id"], start_date="2026-11-01", end_date="2026-11-01",
                      group_by="week").json()
     assert fall["total_appointments"] == 2 and fall["average_lead_time_hours"] == 24.0
     assert fall["by_week"] == [series_row("2026-10-26", completed=1, no_show=1)]
+    assert fall["lead_time_distribution"] == leads(0, 2, 0, 0, 0)  # exactly 24 h is not under a day
     empty = analytics(admin, calendar_id=history_calendar["id"], start_date="2026-06-01",
                       end_date="2026-06-02").json()
     assert totals(empty) == {"total_appointments": 0, **{s: 0 for s in STATUSES}, "rescheduled": 0,
                              "cancellation_rate": 0.0, "no_show_rate": 0.0, "average_lead_time_hours": None}
     assert empty["by_type"] == {} and empty["by_day"] == [series_row("2026-06-01"), series_row("2026-06-02")]
+    assert empty["lead_time_distribution"] == leads(0, 0, 0, 0, 0)
 
 
 def test_without_calendar_each_row_uses_its_own_calendars_timezone(admin, make_calendar):
@@ -275,6 +287,7 @@ def test_without_calendar_each_row_uses_its_own_calendars_timezone(admin, make_c
     assert body["by_type"] == {"consult": {"count": 2, "revenue": 10.0, "currency": "EUR",
                                            "revenue_by_currency": {"EUR": 10.0}}}
     assert body["by_day"] == [series_row("2001-01-01", completed=2)]
+    assert body["lead_time_distribution"] == leads(1, 1, 0, 0, 0)
     assert body["calendar_id"] is None and body["timezone"] is None
 
 
@@ -335,9 +348,13 @@ def test_through_the_api_payments_refunds_fees_and_reschedules(client, admin, ma
     final = [(late, "late_cancel"), (on_time, "cancelled"), (kept, "confirmed"), (new.json(), "confirmed"),
              (unpaid, "pending")]
     counted = [a for a, _ in final]
-    leads = [(datetime.fromisoformat(a["start_time"]) - datetime.fromisoformat(a["created_at"])).total_seconds()
-             for a in counted]
-    assert body["average_lead_time_hours"] == pytest.approx(sum(leads) / len(leads) / 3600, abs=0.01)
+    lead_seconds = [(datetime.fromisoformat(a["start_time"]) - datetime.fromisoformat(a["created_at"])
+                     ).total_seconds() for a in counted]
+    assert body["average_lead_time_hours"] == pytest.approx(sum(lead_seconds) / len(lead_seconds) / 3600, abs=0.01)
+    limits = (24, 72, 168, 336, float("inf"))
+    assert body["lead_time_distribution"] == leads(*(
+        sum(1 for h in (x / 3600 for x in lead_seconds) if low <= h < high)
+        for low, high in zip((0, *limits[:-1]), limits)))
     weeks: dict[str, dict] = {}
     for a, status in final:
         start = datetime.fromisoformat(a["start_time"]).date()

@@ -11,7 +11,7 @@ the private Redis is restarted empty. Afterwards the sweep and a burst worker ru
 - errors seen by clients during the chaos are JSON error bodies, never tracebacks (counted).
 
 The sweep is driven by this test (as rq-scheduler would); test_periodic_sweep_survives_a_redis_restart
-checks the real `booking-app scheduler` across a Redis restart (a known gap, marked xfail).
+checks the real `booking-app scheduler` across a Redis restart (it re-registers the sweep).
 """
 from __future__ import annotations
 
@@ -506,10 +506,6 @@ def test_chaos_keeps_bookings_and_messages_right(stack, pg_server):
     print(json.dumps({k: summary[k] for k in ("statuses", "reminders_received_for_now_cancelled")}))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rq-scheduler keeps the periodic sweep only in Redis: after Redis restarts empty, `booking-app scheduler` "
-    "keeps running but nothing registers the sweep again, so due reminders and retries wait until the "
-    "scheduler process is restarted. Remove this marker once the scheduler re-registers it."))
 def test_periodic_sweep_survives_a_redis_restart(services):
     def sweeps() -> int:
         return sum(p.log_path.read_text(errors="replace").count("jobs.sweep.tick(") for p in services.workers)
