@@ -15,12 +15,14 @@ from booking_app.pages.index import index
 from booking_app.pages.login import login_page
 from booking_app.pages.manage import manage_page
 from booking_app.pages.proposal import proposal_page
+from booking_app.pages.settings import settings_page
 from booking_app.state.analytics import AnalyticsState
 from booking_app.state.appointments import AppointmentsState
 from booking_app.state.booking import BookingState
 from booking_app.state.console import ConsoleState
 from booking_app.state.manage import ManageState
 from booking_app.state.proposal import ProposalState
+from booking_app.state.settings import SettingsState
 from booking_app.settings import get_settings
 
 log = logging.getLogger("booking_app")
@@ -52,4 +54,5 @@ app.add_page(console_page, route="/console", on_load=ConsoleState.load, title="C
 app.add_page(analytics_page, route="/analytics", on_load=AnalyticsState.load, title="Analytics · Slotwise")
 app.add_page(appointments_page, route="/appointments", on_load=AppointmentsState.load,
              title="Appointments · Slotwise")
+app.add_page(settings_page, route="/settings", on_load=SettingsState.load, title="Settings · Slotwise")
 app.register_lifespan_task(embedded_sweep)

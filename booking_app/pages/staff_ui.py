@@ -8,7 +8,7 @@ from booking_app.state.staff import StaffState
 
 STATUS_COLORS = {"confirmed": "blue", "pending": "amber", "checked_in": "grass", "completed": "gray",
                  "no_show": "red", "cancelled": "gray", "late_cancel": "gray"}
-NAV = (("Console", "/console"), ("Appointments", "/appointments"), ("Analytics", "/analytics"))
+NAV = (("Console", "/console"), ("Appointments", "/appointments"), ("Analytics", "/analytics"), ("Settings", "/settings"))
 STAFF_CSS = (".sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
              "@keyframes flash{from{box-shadow:0 0 0 4px var(--accent-8)}to{box-shadow:none}}"
              ".flash{animation:flash 1.5s ease-out}")

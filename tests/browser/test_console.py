@@ -17,7 +17,7 @@ from booking_app.services.periodic import run_tick
 from tests.browser.conftest import STAFF_EMAIL, STAFF_PASSWORD, axe_violations, record_scan, shoot
 from tests.browser.test_customer_pages import booked_via_service, on_the_half_hour
 
-STAFF_URLS = ("/console", "/appointments", "/analytics")
+STAFF_URLS = ("/console", "/appointments", "/analytics", "/settings")
 
 
 def sign_in(page, app, next_path: str = "/console") -> None:
@@ -157,4 +157,26 @@ def test_appointments_page_filters_pages_and_retries_a_failed_message(web_app, p
     expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)  # scan the page, not the toast
     violations = axe_violations(page)
     record_scan("appointments", violations)
+    assert not violations, violations
+
+
+def test_settings_save_a_calendar_and_manage_api_keys(web_app, page):
+    sign_in(page, web_app, "/settings")
+    page.get_by_label("Calendar name").fill("Dr. Rivera (renamed)")
+    page.get_by_label("Weekly hours", exact=False).fill("{not json")
+    page.get_by_role("button", name="Save calendar").click()
+    expect(page.get_by_role("alert")).to_contain_text("Weekly hours is not valid JSON")
+    page.get_by_label("Weekly hours", exact=False).fill('{"mon": [["09:00", "17:00"]]}')
+    page.get_by_role("button", name="Save calendar").click()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    page.get_by_label("New key name").fill("Front desk tablet")
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator("[data-new-key]")
+    expect(key).to_contain_text("sk_", timeout=10_000)
+    page.get_by_role("button", name="Revoke key Front desk tablet").click()
+    expect(page.get_by_role("button", name="Revoke key Front desk tablet")).to_have_count(0)
+    shoot(page, "settings")
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)
+    violations = axe_violations(page)
+    record_scan("settings", violations)
     assert not violations, violations

@@ -1,9 +1,7 @@
 """Security: staff routes need a key (enumerated from the OpenAPI document, so new routes are
 covered without touching this file), a manage token opens only its own appointment, public
-endpoints are rate limited, customer text is escaped in emails, and secrets never reach the logs.
-
-Not covered: rate limiting of staff *login*. There is no staff login yet (staff use API keys);
-add that test with the login."""
+endpoints and staff logins are rate limited, customer text is escaped in emails, and secrets
+never reach the logs."""
 from __future__ import annotations
 
 import base64
@@ -110,7 +108,7 @@ def test_the_document_and_docs_are_public(client):
 def test_a_manage_token_opens_only_its_own_appointment(client, admin, make_calendar):
     """Both appointments start within the hour: check-in is open and cancelling is inside the policy
     window, so a wrong token must be refused before any of those rules is even considered."""
-    calendar = make_calendar(weekly_hours=ALL_DAY, min_notice_minutes=0)
+    calendar = make_calendar(weekly_hours=ALL_DAY, min_notice_minutes=0, reschedule_window_hours=0)
     now = datetime.now(timezone.utc)
     soon = now.replace(second=0, microsecond=0) + timedelta(minutes=30 - now.minute % 15)
     a = book(client, calendar, soon)
@@ -172,6 +170,31 @@ def test_public_booking_and_slots_answer_429_with_retry_after(client, admin, mak
     assert admin.get("/api/v1/calendars").status_code == 200  # staff routes are not behind the public limit
 
 
+def test_staff_login_locks_after_repeated_failures(database):
+    """Called as the sign-in page calls it: one unit of work per attempt, which the Unauthorized
+    rolls back, so each failure must be recorded so that it survives that rollback."""
+    from booking_app.db import session_scope, utcnow
+    from booking_app.services.errors import RateLimited, Unauthorized
+    from booking_app.services.staff_auth import FAILURE_WINDOW, MAX_FAILURES, login
+    from booking_app.services.users import create_user
+
+    email, password, now = f"staff-{uuid.uuid4().hex[:8]}@clinic.example", "correct horse battery", utcnow()
+    with session_scope() as session:
+        create_user(session, email=email, name="Sam", password=password, role="staff")
+
+    def attempt(secret: str, at: datetime = now) -> str:
+        with session_scope() as session:
+            return login(session, email=email, password=secret, now=at)[0]
+
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(Unauthorized):
+            attempt("wrong password")
+    with pytest.raises(RateLimited) as locked:
+        attempt(password)  # even the right password, while locked
+    assert locked.value.extra["retry_after"] == FAILURE_WINDOW.total_seconds()
+    assert attempt(password, now + FAILURE_WINDOW + timedelta(seconds=1))  # the lock lifts
+
+
 # -- escaping ----------------------------------------------------------------------------------------
 
 HOSTILE_NAME = '<script>alert("name")</script>'
@@ -214,7 +237,7 @@ def refusing_smtp(monkeypatch):
 
     port = free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port, auth_require_tls=False,
-                            authenticator=lambda *args: AuthResult(success=False))
+                            authenticator=lambda *args: AuthResult(success=False, handled=False))
     controller.start()
     password = f"pw-{uuid.uuid4().hex}"
     for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_USERNAME": "mailer",
@@ -231,6 +254,8 @@ def test_secrets_never_reach_the_logs(caplog, client, make_calendar, refusing_sm
     from booking_app.cli import app as cli
 
     caplog.set_level(logging.DEBUG)
+    for client_side in ("httpx", "httpcore"):  # this test's own HTTP client logs the URLs it requests
+        caplog.set_level(logging.WARNING, logger=client_side)
     created = CliRunner().invoke(cli, ["api-key", "create", "--role", "staff", "--name", "log check"])
     assert created.exit_code == 0, created.output
     api_key = created.stdout.strip().splitlines()[-1]
