@@ -68,10 +68,12 @@ def seed_demo(weeks_back: int = 3, weeks_ahead: int = 3,
               appointments: int = typer.Option(0, help="also bulk-load N historical appointments "
                                                        "(PostgreSQL COPY, new calendars)")) -> None:
     """Load the demo business (skipped for calendars that already exist)."""
+    from booking_app.demo import DEMO_LOGIN
     from booking_app.demo import seed_demo as run
 
     created = run(weeks_back=weeks_back, weeks_ahead=weeks_ahead)
-    typer.echo(f"demo data ready ({created} new appointments)")
+    typer.echo(f"demo data ready ({created} new appointments); staff console login: "
+               f"{DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}")
     if appointments:
         from booking_app.bulk_seed import BulkSeedError, bulk_seed
 

@@ -135,7 +135,22 @@ def _seed_one(calendar_id, appointment_type, start: datetime, rng: random.Random
     return 1
 
 
+DEMO_LOGIN = ("admin@slotwise.demo", "slotwise-demo-password")  # printed by seed-demo; demo data only
+
+
 def seed_demo(*, weeks_back: int = 3, weeks_ahead: int = 3, seed: int = 7) -> int:
     rng = random.Random(seed)
     today = utcnow().date()
+    _seed_demo_login()
     return sum(_seed_calendar(spec, rng, today, weeks_back, weeks_ahead) for spec in CALENDARS)
+
+
+def _seed_demo_login() -> None:
+    from sqlmodel import select
+
+    from booking_app.models import StaffUser
+    from booking_app.services.users import create_user
+
+    with session_scope() as session:
+        if session.exec(select(StaffUser).where(StaffUser.email == DEMO_LOGIN[0])).first() is None:
+            create_user(session, email=DEMO_LOGIN[0], name="Demo Admin", password=DEMO_LOGIN[1], role="admin")

@@ -46,6 +46,7 @@ def login(session: Session, *, email: str, password: str, now: datetime) -> tupl
     if user is None or not _verify(user.password_hash, password):
         audit.record(session, action="user.login_failed", actor=_anonymous(email), entity_type="user",
                      entity_id=email)
+        session.commit()  # the failure counts towards the limit: it must outlive the rollback Unauthorized causes
         raise Unauthorized(WRONG)
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(user_id=user.id, token_hash=_hash(token), created_at=now,
