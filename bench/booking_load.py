@@ -48,6 +48,7 @@ import psycopg  # noqa: E402
 import psycopg.types.json  # noqa: E402
 
 from tests.conftest import configure, create_pg_database, drop_pg_database, free_port  # noqa: E402
+from tests.reliability import OVERLAPS_SQL  # noqa: E402
 from tests.support.redis_server import PrivateRedis  # noqa: E402
 from tests.support.servers import RunningServer  # noqa: E402
 
@@ -56,13 +57,6 @@ ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", 
 SLOT = timedelta(minutes=15)
 RESULTS = ROOT / "bench" / "results" / "booking_load.json"
 
-OVERLAPS_SQL = """
-SELECT count(*) FROM appointments a JOIN appointments b
-  ON b.calendar_id = a.calendar_id AND b.id <> a.id
- AND tstzrange(b.busy_start, b.busy_end, '[)') && tstzrange(a.busy_start, a.busy_end, '[)')
- AND b.status IN ('pending', 'confirmed')
-WHERE a.status IN ('pending', 'confirmed')
-"""
 
 
 def percentile(values: list[float], q: float) -> float:
