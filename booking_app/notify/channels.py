@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+from concurrent.futures import ThreadPoolExecutor
 import json
 import time
 from email.message import EmailMessage
@@ -32,9 +33,19 @@ def send_email(message: EmailMessage) -> None:
         if batch is not None:
             batch.send(message)
         else:
-            asyncio.run(aiosmtplib.send(message, **_smtp_options(settings)))
+            run_coroutine(aiosmtplib.send(message, **_smtp_options(settings)))
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from exc
+
+
+def run_coroutine(coroutine):
+    """asyncio.run, also from a thread whose event loop is already running (then in a helper thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _smtp_options(settings) -> dict:
@@ -50,7 +61,11 @@ class SmtpBatch:
     def __enter__(self) -> SmtpBatch:
         self.loop = asyncio.new_event_loop()
         self.client: aiosmtplib.SMTP | None = None
-        self._token = _open_batch.set(self)
+        try:  # under a running event loop this thread cannot drive ours: send one by one instead
+            asyncio.get_running_loop()
+            self._token = None
+        except RuntimeError:
+            self._token = _open_batch.set(self)
         return self
 
     def send(self, message: EmailMessage) -> None:
@@ -67,7 +82,8 @@ class SmtpBatch:
             raise
 
     def __exit__(self, *exc) -> None:
-        _open_batch.reset(self._token)
+        if self._token is not None:
+            _open_batch.reset(self._token)
         if self.client is not None and self.client.is_connected:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 self.loop.run_until_complete(self.client.quit())

@@ -24,7 +24,7 @@ ALL_DAY = {d: [["00:00", "23:45"]] for d in ("mon", "tue", "wed", "thu", "fri", 
 
 
 def seed_calendars() -> dict[str, str]:
-    """An easy calendar, one whose policy blocks late cancels, one for proposals, one for check-ins."""
+    """An easy calendar, one whose policy blocks late cancels, one each for proposals, check-ins and settings."""
     from booking_app.db import session_scope
     from booking_app.services import calendars
     from booking_app.services.principal import SYSTEM
@@ -33,11 +33,14 @@ def seed_calendars() -> dict[str, str]:
     for key, policy in (("easy", {"lead_time_hours": 1, "late_cancellation": "block"}),
                         ("strict", {"lead_time_hours": 1000, "late_cancellation": "block"}),
                         ("proposals", {"lead_time_hours": 1, "late_cancellation": "block"}),
-                        ("checkin", {"lead_time_hours": 1, "late_cancellation": "block"})):
+                        ("checkin", {"lead_time_hours": 1, "late_cancellation": "block"}),
+                        ("settings", {"lead_time_hours": 1, "late_cancellation": "block"})):
         slug = f"{key}-{uuid.uuid4().hex[:6]}"
+        # The settings test edits the calendar listed first (by name): a sandbox nobody else books.
+        name = "A settings sandbox" if key == "settings" else "Dr. Rivera"
         with session_scope() as session:
             calendar = calendars.create_calendar(session, actor=SYSTEM, data={
-                "slug": slug, "name": "Dr. Rivera", "business_name": f"Riverside Clinic ({key})",
+                "slug": slug, "name": name, "business_name": f"Riverside Clinic ({key})",
                 "timezone": "America/New_York", "weekly_hours": ALL_DAY, "slot_interval_minutes": 30,
                 "min_notice_minutes": 0, "max_advance_days": 90, "cancellation_policy": policy,
                 "reschedule_window_hours": 0, "owner_email": "owner@riverside.example"})

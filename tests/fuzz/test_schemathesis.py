@@ -24,7 +24,7 @@ from tests.integration.conftest import ALL_WEEK, booking_body, future_day
 DOCUMENT = create_api_app().openapi()
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
-SETTINGS = hypothesis.settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = hypothesis.settings(max_examples=25, deadline=None, derandomize=True, database=None,
                                suppress_health_check=list(hypothesis.HealthCheck))
 
 pytestmark = [

@@ -72,7 +72,7 @@ class Worker:
 def test_worker_sends_with_rq_retry_backoff(private_redis, client, make_calendar, smtp, tmp_path):
     smtp.fail_with, smtp.failures_left = "451 4.3.0 Greylisted, try again", 2
     calendar = make_calendar(owner_email=None)  # the confirmation is the only message
-    appointment = book(client, calendar, future_day(9).replace(hour=10))
+    appointment = book(client, calendar, future_day(9).replace(hour=10), email=f"retry-{uuid.uuid4().hex[:8]}@example.com")
     worker = Worker(tmp_path)
     try:
         smtp.wait_for(1, address=appointment["customer_email"], timeout=40)
@@ -90,7 +90,7 @@ def test_worker_killed_after_the_server_accepted_never_sends_twice(client, make_
         pytest.skip("holds a PostgreSQL row lock to freeze the worker between send and bookkeeping")
     smtp.delay_seconds = 1.5
     calendar = make_calendar()
-    appointment = book(client, calendar, future_day(9).replace(hour=11))
+    appointment = book(client, calendar, future_day(9).replace(hour=11), email=f"kill-{uuid.uuid4().hex[:8]}@example.com")
     confirmation = next(n for n in notifications(appointment["id"]) if n.kind == "confirmation")
     worker = Worker(tmp_path)
     dsn = database.replace("postgresql+psycopg://", "postgresql://")

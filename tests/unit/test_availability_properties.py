@@ -20,7 +20,7 @@ UTC = timezone.utc
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC"]
 DST_ZONES = ZONES[:3]
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
-PROPERTY = settings(max_examples=100, deadline=None)
+PROPERTY = settings(max_examples=100, deadline=None, database=None)  # no .hypothesis/ in the tree
 
 
 @cache
@@ -35,7 +35,7 @@ def hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def minutes_of(text: str) -> int:
+def minutes_of(text: str) -> int:  # "24:00" is 1440
     return int(text[:2]) * 60 + int(text[3:])
 
 
@@ -56,7 +56,7 @@ def scenarios(draw, zones=ZONES, busy: bool = False):
     changes = transitions(zone_name) or [date(2026, 3, 29)]
     day = draw(st.sampled_from(changes))
     weekly = {d: draw(windows()) for d in DAYS}
-    overrides = {(day + timedelta(days=1)).isoformat(): draw(windows())} if draw(st.booleans()) else {}
+    overrides = {(day + timedelta(days=1)).isoformat(): draw(windows())} if draw(st.booleans()) else {}  # may close it
     rules = AvailabilityRules(
         timezone=zone_name, weekly_hours=weekly, date_overrides=overrides,
         slot_interval_minutes=draw(st.sampled_from([5, 10, 15, 20, 30, 45, 60, 90])),
@@ -82,7 +82,7 @@ def windows_on(local_day: date, rules: AvailabilityRules):
 
 def window_end(local_day: date, end: str, zone: ZoneInfo) -> datetime:
     """A window closes at its wall-clock end; if that time occurs twice, at the later one."""
-    naive = datetime.combine(local_day, time(0)) + timedelta(minutes=minutes_of(end) if end != "24:00" else 1440)
+    naive = datetime.combine(local_day, time(0)) + timedelta(minutes=minutes_of(end))
     return naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
 
 
@@ -95,7 +95,7 @@ def brute_force_starts(rules: AvailabilityRules, duration: int, start: datetime,
         local = t.astimezone(zone)  # fold=1 marks the second occurrence of a repeated wall time
         minute = local.hour * 60 + local.minute
         for a, b in windows_on(local.date(), rules):
-            if (local.fold == 0 and minutes_of(a) <= minute < (1440 if b == "24:00" else minutes_of(b))
+            if (local.fold == 0 and minutes_of(a) <= minute < minutes_of(b)
                     and (minute - minutes_of(a)) % rules.slot_interval_minutes == 0
                     and t + timedelta(minutes=duration) <= window_end(local.date(), b, zone)):
                 found.append(t)
