@@ -1,6 +1,9 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 PYTEST_ARGS ?=
+# Line coverage of the app is reported on every run (in-process code; the servers the tests start
+# as subprocesses are not counted).
+COVERAGE := --cov=booking_app --cov=jobs --cov-report=term:skip-covered
 PORT ?= 3000
 
 .PHONY: bootstrap run test export bench clean
@@ -17,7 +20,7 @@ run: bootstrap
 ## make test: every test (unit, integration on PostgreSQL/SQLite/Redis, browser)
 test:
 	bash scripts/bootstrap.sh --browser
-	$(ENV) pytest $(PYTEST_ARGS)
+	$(ENV) pytest $(COVERAGE) $(PYTEST_ARGS)
 
 export: bootstrap
 	$(ENV) reflex export --frontend-only --no-zip
