@@ -46,39 +46,41 @@ def table(caption: str, rows, columns: list[tuple[str, str]]) -> rx.Component:
     """The chart's numbers as a table, behind a disclosure that screen readers and keyboards reach."""
     return rx.el.details(
         rx.el.summary(f"{caption} as a table", style={"cursor": "pointer"}),
-        rx.table.root(
+        rx.box(rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(title) for _, title in columns])),
             rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
                 *[rx.table.cell(r[key].to(str)) for key, _ in columns]))),
             size="1", custom_attrs={"data-table": caption}),
+            overflow_x="auto", width="100%", tab_index=0, role="region", aria_label=f"{caption} table"),
     )
 
 
 def chart_card(title: str, chart: rx.Component, rows, columns) -> rx.Component:
     return rx.card(rx.vstack(rx.heading(title, size="3", as_="h2"), rx.box(chart, width="100%", role="figure",
                                                                      aria_label=f"{title} chart; the table below has its numbers"),
-                             table(title, rows, columns), width="100%"), width="100%")
+                             table(title, rows, columns), width="100%"), width="100%",
+                   min_width="0")  # lets a wide table scroll inside its grid cell instead of being clipped
 
 
 def charts() -> rx.Component:
     axis = [rx.recharts.cartesian_grid(stroke_dasharray="3 3"), rx.recharts.tooltip(), rx.recharts.legend()]
     return rx.grid(
         chart_card("Appointments by status", rx.recharts.bar_chart(
-            *[rx.recharts.bar(data_key=s, stack_id="status", fill=STATUS_FILL[s]) for s in STATUS_ORDER],
+            *[rx.recharts.bar(data_key=s, stack_id="status", fill=STATUS_FILL[s], is_animation_active=False) for s in STATUS_ORDER],
             rx.recharts.x_axis(data_key="period"), rx.recharts.y_axis(allow_decimals=False), *axis,
             data=A.series, height=280), A.series,
             [("period", "Period"), *[(s, s.replace("_", " ").capitalize()) for s in STATUS_ORDER], ("count", "Total")]),
         chart_card("Cancellation and no-show rates (%)", rx.recharts.line_chart(
-            rx.recharts.line(data_key="cancellation", stroke="var(--amber-9)", name="Cancellation %"),
-            rx.recharts.line(data_key="no_show", stroke="var(--red-9)", name="No-show %"),
+            rx.recharts.line(data_key="cancellation", stroke="var(--amber-9)", name="Cancellation %", is_animation_active=False),
+            rx.recharts.line(data_key="no_show", stroke="var(--red-9)", name="No-show %", is_animation_active=False),
             rx.recharts.x_axis(data_key="period"), rx.recharts.y_axis(), *axis, data=A.rates, height=280),
             A.rates, [("period", "Period"), ("cancellation", "Cancellation %"), ("no_show", "No-show %")]),
         chart_card("Booking lead time", rx.recharts.bar_chart(
-            rx.recharts.bar(data_key="count", fill="var(--accent-9)", name="Appointments"),
+            rx.recharts.bar(data_key="count", fill="var(--accent-9)", name="Appointments", is_animation_active=False),
             rx.recharts.x_axis(data_key="bucket"), rx.recharts.y_axis(allow_decimals=False), *axis,
             data=A.lead_times, height=280), A.lead_times, [("bucket", "Booked ahead"), ("count", "Appointments")]),
         chart_card("Revenue per appointment type", rx.recharts.bar_chart(
-            rx.recharts.bar(data_key="revenue", fill="var(--grass-9)", name="Revenue"),
+            rx.recharts.bar(data_key="revenue", fill="var(--grass-9)", name="Revenue", is_animation_active=False),
             rx.recharts.x_axis(data_key="type"), rx.recharts.y_axis(), *axis, data=A.by_type, height=280),
             A.by_type, [("type", "Type"), ("count", "Appointments"), ("revenue", "Revenue"), ("currency", "Currency")]),
         columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%",
