@@ -50,3 +50,10 @@ def enqueue(func_path: str, *args, job_id: str | None = None, retries: list[int]
             _executor.submit(_run_embedded, func_path, args)
     except Exception:  # noqa: BLE001
         log.warning("could not enqueue %s; the next sweep will pick it up", func_path, exc_info=True)
+
+
+def drain_embedded(timeout: float = 60) -> None:
+    """Wait until every embedded job queued so far has started (tests isolate their mail with it)."""
+    from concurrent.futures import wait
+
+    wait([_executor.submit(lambda: None) for _ in range(_executor._max_workers)], timeout=timeout)

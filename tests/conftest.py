@@ -162,9 +162,11 @@ def admin(api_server, admin_key) -> httpx.Client:
 @pytest.fixture
 def smtp(monkeypatch):
     """A real SMTP server; the app's settings point at it for this test."""
+    from booking_app.queue import drain_embedded
     from booking_app.settings import get_settings
     from tests.support.smtp import SmtpServer
 
+    drain_embedded()  # earlier tests' in-process mail must not land in this test's server
     server = SmtpServer(free_port())
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("SMTP_PORT", str(server.port))

@@ -16,12 +16,14 @@ class Recorder:
         self.delay_seconds = 0.0
         self.data_started = 0
         self.failures_left = -1  # with fail_with: fail this many times, then accept (-1: always)
+        self.fail_only_to: str | None = None  # with fail_with: only messages to this address fail
 
     async def handle_DATA(self, server, session, envelope) -> str:
         self.data_started += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
-        if self.fail_with and self.failures_left != 0:
+        targeted = self.fail_only_to is None or self.fail_only_to in envelope.rcpt_tos
+        if self.fail_with and self.failures_left != 0 and targeted:
             self.failures_left -= 1
             return self.fail_with
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
