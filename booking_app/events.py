@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 
 from booking_app.settings import get_settings
 
@@ -16,23 +17,21 @@ CHANNEL = "slotwise:events"
 log = logging.getLogger(__name__)
 _local_subscribers: list[Callable[[dict], None]] = []
 _lock = threading.Lock()
-_redis = None
 
 
-def _redis_client():
-    global _redis
-    if _redis is None:
-        import redis
+@lru_cache(maxsize=4)
+def _redis_client(url: str):
+    """One client per URL and process (keyed by URL, so a changed REDIS_URL is followed)."""
+    import redis
 
-        _redis = redis.Redis.from_url(get_settings().redis_url)
-    return _redis
+    return redis.Redis.from_url(url)
 
 
 def publish(event: dict) -> None:
     """Best effort: a lost event only delays a console until its next resync."""
     try:
         if get_settings().redis_url:
-            _redis_client().publish(CHANNEL, json.dumps(event, default=str))
+            _redis_client(get_settings().redis_url).publish(CHANNEL, json.dumps(event, default=str))
         else:
             with _lock:
                 subscribers = list(_local_subscribers)

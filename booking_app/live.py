@@ -16,11 +16,9 @@ CONNECTED = {"type": "_connected"}
 log = logging.getLogger(__name__)
 
 
-async def changes(quiet: float = 5.0) -> AsyncIterator[dict | None]:
+def changes(quiet: float = 5.0) -> AsyncIterator[dict | None]:
     url = get_settings().redis_url
-    stream = _redis_changes(url, quiet) if url else _local_changes(quiet)
-    async for item in stream:
-        yield item
+    return _redis_changes(url, quiet) if url else _local_changes(quiet)
 
 
 async def _redis_changes(url: str, quiet: float) -> AsyncIterator[dict | None]:

@@ -46,6 +46,25 @@ def configure(database_url: str = "", sqlite_path: str = "", redis_url: str = ""
     dispose_engines()
 
 
+def use_env(monkeypatch, values: dict[str, str]) -> None:
+    """Point the app's settings at these values for this test (monkeypatch undoes them)."""
+    from booking_app.settings import get_settings
+
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+
+
+def start_private_redis():
+    """A redis-server of the test's own (for tests that restart or flush it); fatal under CI when missing."""
+    from tests.support.redis_server import PrivateRedis
+
+    try:
+        return PrivateRedis(free_port())
+    except RuntimeError as exc:
+        require("redis-server", str(exc))
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     try:
@@ -168,9 +187,7 @@ def smtp(monkeypatch):
 
     drain_embedded()  # earlier tests' in-process mail must not land in this test's server
     server = SmtpServer(free_port())
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(server.port))
-    get_settings.cache_clear()
+    use_env(monkeypatch, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port)})
     yield server.recorder
     server.stop()
     monkeypatch.undo()
@@ -193,11 +210,9 @@ def providers(monkeypatch):
     vapid.generate_keys()
     der = vapid.private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                           serialization.NoEncryption())
-    for key, value in {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "secret",
+    use_env(monkeypatch, {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "secret",
                        "TWILIO_FROM_NUMBER": "+15550000000", "TWILIO_BASE_URL": fake.base_url,
-                       "VAPID_PRIVATE_KEY": base64.urlsafe_b64encode(der).decode().rstrip("=")}.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
+                       "VAPID_PRIVATE_KEY": base64.urlsafe_b64encode(der).decode().rstrip("=")})
     yield fake
     fake.stop()
     monkeypatch.undo()

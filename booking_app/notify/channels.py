@@ -70,10 +70,7 @@ class SmtpBatch:
 
     def send(self, message: EmailMessage) -> None:
         if self.client is None or not self.client.is_connected:
-            options = _smtp_options(get_settings())
-            self.client = aiosmtplib.SMTP(hostname=options["hostname"], port=options["port"],
-                                          timeout=options["timeout"], start_tls=options["start_tls"],
-                                          username=options["username"], password=options["password"])
+            self.client = aiosmtplib.SMTP(**_smtp_options(get_settings()))
             self.loop.run_until_complete(self.client.connect())
         try:
             self.loop.run_until_complete(self.client.send_message(message))

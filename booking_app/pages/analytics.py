@@ -89,8 +89,6 @@ def charts() -> rx.Component:
 
 def analytics_page() -> rx.Component:
     return staff_shell(
-        rx.el.style(".native-select{padding:.45rem;border-radius:var(--radius-2);border:1px solid var(--gray-7);"
-                    "background:var(--color-surface);color:var(--gray-12);font:inherit}"),
         filters(),
         rx.cond(A.error, rx.callout(A.error, icon="triangle-alert", color_scheme="red", role="alert")),
         rx.flex(stat("Appointments", "total"), stat("Cancellation rate", "cancellation_rate"),

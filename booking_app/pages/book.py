@@ -35,7 +35,7 @@ def who_and_what() -> rx.Component:
                             columns="1", width="100%", custom_attrs={"aria-labelledby": "type-label"}),
         rx.el.label(rx.text("Times are shown in", weight="medium", size="2"), html_for="timezone"),
         rx.el.select(*[rx.el.option(z.replace("_", " "), value=z) for z in ZONES], id="timezone", value=S.tz,
-                     on_change=S.change_tz, class_name="native-select"),
+                     on_change=S.change_tz, class_name="native-select", width="100%"),
         rx.text(S.page["policy"], size="1", color=rx.color("gray", 11)),
     )
 
@@ -176,9 +176,6 @@ def booking_flow() -> rx.Component:
 
 def book_page() -> rx.Component:
     return shell(
-        rx.el.style(".native-select{width:100%;padding:.5rem;border-radius:var(--radius-2);"
-                    "border:1px solid var(--gray-7);background:var(--color-surface);color:var(--gray-12);"
-                    "font:inherit}.native-select:focus-visible{outline:3px solid var(--accent-8)}"),
         rx.cond(
             S.loading,
             rx.grid(*[rx.skeleton(rx.box(height="20rem"), width="100%") for _ in range(3)],

@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.pages.staff_ui import status_badge, staff_shell
+from booking_app.pages.staff_ui import STATUS_COLORS, status_badge, staff_shell
 from booking_app.pages.ui import FOCUS_CSS
 from booking_app.state.console import ConsoleState as C
 
-STATUS_BG = {"confirmed": "blue", "pending": "amber", "checked_in": "grass", "completed": "gray", "no_show": "red",
-             "cancelled": "gray", "late_cancel": "gray"}
 HOUR_HEIGHT = "3.5rem"
 
 
 def block(item) -> rx.Component:
-    color = rx.match(item["status"], *STATUS_BG.items(), "gray")
+    color = rx.match(item["status"], *STATUS_COLORS.items(), "gray")
     return rx.box(
         rx.text(item["time"], size="1", weight="bold"),
         rx.text(item["customer"], size="1", trim="both"),

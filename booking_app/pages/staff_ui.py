@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.pages.ui import FOCUS_CSS
+from booking_app.pages.ui import FOCUS_CSS, PAGE_CSS, color_mode_button, skip_link
 from booking_app.state.staff import StaffState
 
 STATUS_COLORS = {"confirmed": "blue", "pending": "amber", "checked_in": "grass", "completed": "gray",
@@ -22,7 +22,7 @@ def status_badge(status, word) -> rx.Component:
 
 def staff_shell(*children: rx.Component, state=StaffState) -> rx.Component:
     return rx.box(
-        rx.el.a("Skip to content", href="#main", class_name="skip-link"),
+        skip_link(),
         rx.el.header(
             rx.hstack(
                 rx.text("Slotwise", weight="bold", color=rx.color("accent", 11)),
@@ -30,9 +30,7 @@ def staff_shell(*children: rx.Component, state=StaffState) -> rx.Component:
                                     spacing="4"), aria_label="Staff pages"),
                 rx.spacer(),
                 rx.text(state.user_name, size="2", color=rx.color("gray", 11)),
-                rx.icon_button(rx.color_mode_cond(rx.icon("moon", aria_hidden="true"), rx.icon("sun", aria_hidden="true")),
-                               on_click=rx.toggle_color_mode, variant="ghost", aria_label="Switch light or dark mode",
-                               style=FOCUS_CSS),
+                color_mode_button(),
                 rx.button("Sign out", on_click=StaffState.sign_out, variant="soft", size="1", style=FOCUS_CSS),
                 align="center", width="100%", padding_x="1rem", padding_y="0.6rem", wrap="wrap"),
             border_bottom=f"1px solid {rx.color('gray', 5)}",
@@ -43,7 +41,6 @@ def staff_shell(*children: rx.Component, state=StaffState) -> rx.Component:
                     rx.skeleton(rx.box(height="60vh"), width="100%", aria_busy="true")),
             id="main", tab_index=-1, padding="1rem",
         ),
-        rx.el.style(STAFF_CSS + ".skip-link{position:absolute;left:-999px;top:0;padding:.5rem 1rem;z-index:10;"
-                    "background:var(--accent-9);color:white}.skip-link:focus{left:.5rem}"),
+        rx.el.style(PAGE_CSS + STAFF_CSS),
         min_height="100vh", background=rx.color("gray", 2),
     )

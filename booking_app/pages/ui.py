@@ -4,22 +4,35 @@ from __future__ import annotations
 import reflex as rx
 
 FOCUS_CSS = {"&:focus-visible": {"outline": "3px solid var(--accent-8)", "outline_offset": "2px"}}
+# Shared by every page: the skip link, and native <select>s styled like the Radix inputs beside them.
+PAGE_CSS = (".skip-link{position:absolute;left:-999px;top:0;padding:.5rem 1rem;z-index:10;"
+            "background:var(--accent-9);color:white}.skip-link:focus{left:.5rem}"
+            ".native-select{padding:.5rem;border-radius:var(--radius-2);border:1px solid var(--gray-7);"
+            "background:var(--color-surface);color:var(--gray-12);font:inherit}"
+            ".native-select:focus-visible{outline:3px solid var(--accent-8)}")
+
+
+def skip_link() -> rx.Component:
+    return rx.el.a("Skip to content", href="#main", class_name="skip-link")
+
+
+def color_mode_button() -> rx.Component:
+    return rx.icon_button(
+        rx.color_mode_cond(rx.icon("moon", aria_hidden="true"), rx.icon("sun", aria_hidden="true")),
+        on_click=rx.toggle_color_mode, variant="ghost", aria_label="Switch light or dark mode", style=FOCUS_CSS)
 
 
 def shell(*children: rx.Component, wide: bool = True) -> rx.Component:
     """Skip link, header with the colour-mode switch, one <main> landmark."""
     return rx.box(
-        rx.el.a("Skip to content", href="#main", class_name="skip-link"),
+        skip_link(),
         rx.el.header(
             rx.hstack(
                 rx.link(rx.hstack(rx.icon("calendar-check", aria_hidden="true"), rx.text("Slotwise", weight="bold"),
                                   align="center", spacing="2"),
                         href="/", underline="none", color=rx.color("accent", 11), style=FOCUS_CSS),
                 rx.spacer(),
-                rx.icon_button(
-                    rx.color_mode_cond(rx.icon("moon", aria_hidden="true"), rx.icon("sun", aria_hidden="true")),
-                    on_click=rx.toggle_color_mode, variant="ghost", aria_label="Switch light or dark mode",
-                    style=FOCUS_CSS),
+                color_mode_button(),
                 align="center", width="100%", max_width="72rem", margin_x="auto", padding_x="1rem",
                 padding_y="0.75rem"),
             border_bottom=f"1px solid {rx.color('gray', 5)}",
@@ -29,8 +42,7 @@ def shell(*children: rx.Component, wide: bool = True) -> rx.Component:
                    padding="1rem"),
             id="main", tab_index=-1,
         ),
-        rx.el.style(".skip-link{position:absolute;left:-999px;top:0;padding:.5rem 1rem;z-index:10;"
-                    "background:var(--accent-9);color:white}.skip-link:focus{left:.5rem}"),
+        rx.el.style(PAGE_CSS),
         min_height="100vh", background=rx.color("gray", 2),
     )
 

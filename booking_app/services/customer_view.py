@@ -17,7 +17,6 @@ from booking_app.domain.policy import CancellationPolicy
 from booking_app.domain.tz import is_valid_timezone
 from booking_app.models import AppointmentType, Calendar
 from booking_app.services import calendars, links
-from booking_app.services.appointments import find_by_token
 from booking_app.services.booking import BookingRequest, book
 from booking_app.services.principal import ANONYMOUS
 from booking_app.services.slots import free_slots
@@ -145,13 +144,6 @@ def summary(appointment, calendar: Calendar, *, token: str, type_name: str) -> d
         "payment_due": appointment.status == "pending" and appointment.hold_kind == "payment",
         "start_time": data["start_time"], "end_time": data["end_time"],
     }
-
-
-def find_summary(token: str) -> dict:
-    with session_scope() as session:
-        appointment = find_by_token(session, token)
-        calendar = session.get(Calendar, appointment.calendar_id)
-        return summary(appointment, calendar, token=token, type_name=type_name(session, appointment))
 
 
 def type_name(session, appointment) -> str:

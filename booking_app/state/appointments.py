@@ -68,12 +68,7 @@ class AppointmentsState(StaffState):
 
     @rx.event
     def retry(self, notification_id: str):
-        principal = self.principal()
-        if principal is None:
-            return self.check_access()
-        try:
-            staff_lists.retry(notification_id, principal)
-        except ServiceError as exc:
-            return rx.toast.error(exc.message)
-        self.open(self.detail["id"])
-        return rx.toast.success("Sending again.")
+        error, event = self.act("Sending again.", lambda principal: staff_lists.retry(notification_id, principal))
+        if error is None:
+            self.open(self.detail["id"])
+        return event

@@ -10,7 +10,6 @@ import reflex as rx
 
 from booking_app import live
 from booking_app.services import console_view
-from booking_app.services.errors import ServiceError
 from booking_app.state.staff import StaffState
 
 IDLE_SECONDS = 60  # no heartbeat from the page for this long: the listener stops
@@ -116,16 +115,11 @@ class ConsoleState(StaffState):
 
     # -- actions: each is a service call; the board re-reads itself afterwards ----------------------
     def _run(self, done: str, call, *args):
-        principal = self.principal()
-        if principal is None:
-            return self.check_access()
-        try:
-            call(*args, principal)
-        except ServiceError as exc:
-            return rx.toast.error(exc.message)
-        self.selected, self.action, self.text = "", "", ""
-        self._resync()
-        return rx.toast.success(done)
+        error, event = self.act(done, lambda principal: call(*args, principal))
+        if error is None:
+            self.selected, self.action, self.text = "", "", ""
+            self._resync()
+        return event
 
     @rx.event
     def check_in(self, appointment_id: str):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import reflex as rx
 
 from booking_app.services import settings_view
-from booking_app.services.errors import ServiceError
 from booking_app.state.staff import StaffState
 
 
@@ -38,40 +37,33 @@ class SettingsState(StaffState):
     def set_field(self, field: str, value: str):
         self.form = {**self.form, field: value[:20000]}
 
-    def _admin(self, done: str, call, *args):
-        principal = self.principal()
-        if principal is None or not principal.is_admin:
-            return self.check_access(admin=True)
-        try:
-            result = call(*args, principal)
-        except ServiceError as exc:
-            self.error = exc.message
-            return rx.toast.error(exc.message)
-        self.error = ""
-        self._reload(keep=self.form.get("id", ""))
-        return result, rx.toast.success(done)
+    def _admin(self, done: str, action):
+        """The event to return; a refusal's message also stays on the page above the form."""
+        error, event = self.act(done, action, admin=True)
+        self.error = error or ""
+        if error is None:
+            self._reload(keep=self.form.get("id", ""))
+        return event
 
     @rx.event
     def save(self, form: dict):
         merged = {**self.form, **{k: str(v) for k, v in (form or {}).items()}}
-        outcome = self._admin("Calendar saved.", settings_view.save_calendar, merged)
-        return outcome[1] if isinstance(outcome, tuple) else outcome
+        return self._admin("Calendar saved.", lambda p: settings_view.save_calendar(merged, p))
 
     @rx.event
     def add_type(self, form: dict):
-        outcome = self._admin("Appointment type added.", settings_view.add_type, self.form.get("id", ""), form)
-        return outcome[1] if isinstance(outcome, tuple) else outcome
+        calendar_id = self.form.get("id", "")
+        return self._admin("Appointment type added.", lambda p: settings_view.add_type(calendar_id, form, p))
 
     @rx.event
     def create_key(self, form: dict):
-        outcome = self._admin("Key created.", settings_view.create_key, str(form.get("key_name", "")),
-                              str(form.get("key_role", "staff")))
-        if isinstance(outcome, tuple):
-            self.new_key = outcome[0]
-            return outcome[1]
-        return outcome
+        name, role = str(form.get("key_name", "")), str(form.get("key_role", "staff"))
+
+        def create(principal) -> None:
+            self.new_key = settings_view.create_key(name, role, principal)
+
+        return self._admin("Key created.", create)
 
     @rx.event
     def revoke(self, key_id: str):
-        outcome = self._admin("Key revoked.", settings_view.revoke_key, key_id)
-        return outcome[1] if isinstance(outcome, tuple) else outcome
+        return self._admin("Key revoked.", lambda p: settings_view.revoke_key(key_id, p))

@@ -32,6 +32,19 @@ class StaffState(rx.State):
         self.user_name, self.user_role = principal.label or "", principal.role or ""
         return None
 
+    def act(self, done: str, action, *, admin: bool = False):
+        """Run `action(principal)` (a service call) for the signed-in staff member.
+        Returns (error, event): error is None on success, the service's message when it refused, and ""
+        when the session is gone (the event then redirects to sign-in instead of showing a toast)."""
+        principal = self.principal()
+        if principal is None or (admin and not principal.is_admin):
+            return "", self.check_access(admin=admin)
+        try:
+            action(principal)
+        except ServiceError as exc:
+            return exc.message, rx.toast.error(exc.message)
+        return None, rx.toast.success(done)
+
     @rx.event
     def sign_out(self):
         with session_scope() as session:

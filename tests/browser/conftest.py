@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import configure, create_pg_database, drop_pg_database, free_port, require
-from tests.support.redis_server import PrivateRedis
+from tests.conftest import configure, create_pg_database, drop_pg_database, free_port, require, start_private_redis
 from tests.support.servers import ROOT, start_full_app
 
 expect.set_options(timeout=20_000)  # the first render of a page in a fresh server can take a while
@@ -58,7 +57,7 @@ STAFF_EMAIL, STAFF_PASSWORD = "frontdesk@riverside.example", "correct horse batt
 def web_app(pg_server, tmp_path_factory):
     """The app with its own Redis: changes made in this test process reach its consoles via pub/sub."""
     name, url = create_pg_database(pg_server)
-    redis_server = PrivateRedis(free_port())
+    redis_server = start_private_redis()
     port = free_port()
     configure(database_url=url, redis_url=redis_server.url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     from booking_app.db import session_scope

@@ -21,23 +21,15 @@ from booking_app.models import AppointmentReminder, Notification
 from booking_app.services.outbox import SEND_JOB
 from booking_app.services.periodic import run_tick
 from booking_app.settings import get_settings
-from tests.conftest import free_port
+from tests.conftest import start_private_redis, use_env
 from tests.integration.conftest import book, future_day, notifications, wait_status
-from tests.support.redis_server import PrivateRedis
 from tests.support.servers import ROOT, tool_env
 
 
 @pytest.fixture
 def private_redis(monkeypatch, database):
-    try:
-        server = PrivateRedis(free_port())
-    except RuntimeError as exc:
-        from tests.conftest import require
-
-        require("redis-server", str(exc))
-    monkeypatch.setenv("REDIS_URL", server.url)
-    monkeypatch.setenv("NOTIFICATION_RETRY_DELAYS", "1,2,3")
-    get_settings.cache_clear()
+    server = start_private_redis()
+    use_env(monkeypatch, {"REDIS_URL": server.url, "NOTIFICATION_RETRY_DELAYS": "1,2,3"})
     yield server
     server.stop()
     monkeypatch.undo()

@@ -30,7 +30,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, require
+from tests.conftest import (MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, start_private_redis,
+                            use_env)
 from tests.reliability import Proc, overlapping_active, plain_dsn, start_local_backend, worker
 from tests.support.redis_server import PrivateRedis
 from tests.support.smtp import SmtpServer
@@ -64,24 +65,17 @@ class Stack:
 def services(pg_server, monkeypatch, tmp_path):
     """A fresh, migrated PostgreSQL database, a private Redis and a real SMTP server; the app's settings (in
     this process and in every subprocess started from it) point at them."""
-    from booking_app import events
     from booking_app.db import dispose_engines
     from booking_app.migrate import upgrade
     from booking_app.settings import get_settings
 
-    try:
-        redis_server = PrivateRedis(free_port())
-    except RuntimeError as exc:
-        require("redis-server", str(exc))
+    redis_server = start_private_redis()
     smtp = SmtpServer(free_port())
     name, url = create_pg_database(pg_server)
     env = {"DATABASE_URL": url, "SQLITE_PATH": "", "REDIS_URL": redis_server.url, "RATE_LIMIT_ENABLED": "false",
            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "NOTIFICATION_RETRY_DELAYS": "1,2,3",
            "MAIL_CATCHER_DIR": MAIL_CATCHER, "GRANIAN_WORKERS": "2"}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr(events, "_redis", None)  # its client is cached per process: not the private Redis after us
-    get_settings.cache_clear()
+    use_env(monkeypatch, env)
     dispose_engines()
     built = Stack(database_url=url, redis=redis_server, smtp=smtp, log_dir=tmp_path)
     try:

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from tests.conftest import MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, require
-from tests.support.redis_server import PrivateRedis
+from tests.conftest import (MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, start_private_redis,
+                            use_env)
 from tests.support.servers import ROOT, tool_env
 from tests.support.smtp import SmtpServer
 
@@ -80,10 +80,7 @@ class Honcho:
 
 @pytest.fixture
 def topology(pg_server, monkeypatch, tmp_path):
-    try:
-        redis_server = PrivateRedis(free_port())
-    except RuntimeError as exc:
-        require("redis-server", str(exc))
+    redis_server = start_private_redis()
     smtp = SmtpServer(free_port())
     name, url = create_pg_database(pg_server)
     port = free_port()
@@ -91,8 +88,7 @@ def topology(pg_server, monkeypatch, tmp_path):
            "SMTP_PORT": str(smtp.port), "MAIL_CATCHER_DIR": MAIL_CATCHER, "RATE_LIMIT_ENABLED": "false",
            "WEB_HOST": "127.0.0.1", "WEB_ARGS": "--backend-only", "SWEEP_INTERVAL_SECONDS": "5",
            "GRANIAN_WORKERS": "2", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+    use_env(monkeypatch, env)
     honcho = None
     try:
         # The key needs the schema: web migrates on start, so create the key once it is healthy.

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from booking_app.api import ratelimit
 from booking_app.api.app import create_api_app
 from booking_app.settings import get_settings
-from tests.conftest import free_port
+from tests.conftest import free_port, use_env
 from tests.integration.conftest import book, booking_body, future_day, make_calendar, notifications  # noqa: F401
 
 DOCUMENT = create_api_app().openapi()
@@ -145,9 +145,7 @@ def test_a_manage_token_opens_only_its_own_appointment(client, admin, make_calen
 @pytest.fixture
 def rate_limited(monkeypatch):
     """Public limit of 3 per minute, in a fresh window with time to spare before it rolls over."""
-    monkeypatch.setenv("RATE_LIMIT_ENABLED", "true")
-    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "3")
-    get_settings.cache_clear()
+    use_env(monkeypatch, {"RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_PER_MINUTE": "3"})
     if time.time() % 60 > 50:
         time.sleep(61 - time.time() % 60)
     ratelimit._counts.clear()
@@ -241,10 +239,8 @@ def refusing_smtp(monkeypatch):
                             authenticator=lambda *args: AuthResult(success=False, handled=False))
     controller.start()
     password = f"pw-{uuid.uuid4().hex}"
-    for key, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_USERNAME": "mailer",
-                       "SMTP_PASSWORD": password}.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
+    use_env(monkeypatch, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_USERNAME": "mailer",
+                       "SMTP_PASSWORD": password})
     yield password
     controller.stop()
     monkeypatch.undo()
