@@ -70,20 +70,20 @@ class ConsoleState(StaffState):
                     continue
                 if event is None and time.monotonic() - last_sync < RESYNC_SECONDS:
                     continue
-                # Read the board outside the state lock, then apply it in one short critical section.
-                board = await asyncio.to_thread(console_view.day_board, date.fromisoformat(day))
+                while True:  # read the board outside the state lock; again if the page switched days
+                    board = await asyncio.to_thread(console_view.day_board, date.fromisoformat(day))
+                    async with self:
+                        if time.monotonic() - self._last_beat > IDLE_SECONDS:
+                            return  # the page is gone
+                        if self.day == day:
+                            self._apply(board)
+                            self.live_status = "live"
+                            if event and event.get("appointment_id"):
+                                self.flash_id = event["appointment_id"]
+                                self.announcement = _announce(event, board)
+                            break
+                        day = self.day
                 last_sync = time.monotonic()
-                async with self:
-                    if time.monotonic() - self._last_beat > IDLE_SECONDS:
-                        return  # the page is gone
-                    if self.day != day:  # the day changed meanwhile: the next pass reads the right one
-                        day, last_sync = self.day, 0.0
-                        continue
-                    self._apply(board)
-                    self.live_status = "live"
-                    if event and event.get("appointment_id"):
-                        self.flash_id = event["appointment_id"]
-                        self.announcement = _announce(event, board)
         finally:
             async with self:
                 self._listening = False
