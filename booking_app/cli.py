@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import typer
 
@@ -108,26 +107,16 @@ def _require_redis() -> str:
 @app.command("worker")
 def worker(burst: bool = typer.Option(False, help="exit when the queue is empty")) -> None:
     """Run an RQ worker (with its scheduler, so retries with backoff fire on time)."""
-    import redis
-    from rq import Queue, Worker
-
     from booking_app.settings import get_settings
 
     import jobs.notifications  # noqa: F401 - imported once here, so forked work horses start warm
     import jobs.sweep  # noqa: F401
     from booking_app.notify.compose import warm_up
+    from jobs.worker import run
 
     warm_up()
     logging.basicConfig(level=logging.INFO)
-    while True:  # RQ gives up when Redis drops it mid-command (a restart): start a fresh worker instead
-        connection = redis.Redis.from_url(_require_redis())
-        try:
-            Worker([Queue(get_settings().rq_queue, connection=connection)], connection=connection).work(
-                burst=burst, with_scheduler=True)
-            return
-        except redis.exceptions.ConnectionError as exc:
-            logging.getLogger("slotwise.worker").warning("lost Redis (%s); starting again in 1 s", exc)
-            time.sleep(1)
+    run(_require_redis(), get_settings().rq_queue, burst=burst)
 
 
 @app.command("scheduler")
