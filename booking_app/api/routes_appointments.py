@@ -11,7 +11,6 @@ from booking_app.api import deps
 from booking_app.api.ratelimit import public_rate_limit
 from booking_app.api.schemas import BookingIn, errors
 from booking_app.db import session_scope, utcnow
-from booking_app.models import Appointment
 from booking_app.services import appointments, idempotency
 from booking_app.services.booking import BookingRequest, book
 from booking_app.services.principal import Principal
@@ -42,12 +41,8 @@ def create_appointment(body: BookingIn, actor: Principal = Depends(deps.caller),
         request = BookingRequest(**body.model_dump())
         with session_scope() as session:
             result = book(session, request=request, actor=actor, now=utcnow())
-        # The response is read after the commit, so the calendar's booking lock is held only for the booking.
-        with session_scope() as session:
-            detail = appointment_detail(session, session.get(Appointment, result.appointment.id),
-                                        token=result.manage_token)
-        detail["manage_token"] = result.manage_token
-        return 201, detail
+        # Built after the commit, so the calendar's booking lock is held only for the booking.
+        return 201, {**result.detail(), "manage_token": result.manage_token}
 
     payload = body.model_dump(mode="json")
     return idempotent(f"POST /appointments {actor_scope(actor)}", idempotency_key, payload, handler)

@@ -174,10 +174,10 @@ def offered_starts(*, duration_minutes: int, rules: AvailabilityRules, range_sta
 
 
 def is_offered(*, start: datetime, duration_minutes: int, rules: AvailabilityRules) -> bool:
+    """A slot starts on its own local day (windows end by 24:00), so only that day's grid is built."""
     start = _utc(start)
-    found = offered_starts(duration_minutes=duration_minutes, rules=rules, range_start=start,
-                           range_end=start + timedelta(minutes=1))
-    return found == [start]
+    zone = ZoneInfo(rules.timezone)
+    return start in _day_starts(start.astimezone(zone).date(), timedelta(minutes=duration_minutes), rules, zone)
 
 
 class _BusyIndex:

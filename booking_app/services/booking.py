@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from booking_app.domain.availability import busy_range, is_offered, lead_time_problem, slot_id_for
-from booking_app.models import Appointment, AppointmentType, Calendar
+from booking_app.models import Appointment, AppointmentReminder, AppointmentType, AuditEvent, Calendar
 from booking_app.services import audit, contacts, outbox, reminders
 from booking_app.services.calendars import get_calendar, get_type, rules_for
 from booking_app.services.errors import Forbidden, LeadTimeViolation, SlotUnavailable, ValidationFailed
@@ -19,6 +19,7 @@ from booking_app.services.locks import is_overlap_error, lock_calendar
 from booking_app.services.principal import Principal
 from booking_app.services.slots import alternatives, overlapping, slot_dict
 from booking_app.services.tokens import hash_token
+from booking_app.services.views import detail_dict
 from booking_app.settings import get_settings
 
 
@@ -44,6 +45,14 @@ class BookingRequest:
 class BookingResult:
     appointment: Appointment
     manage_token: str
+    calendar: Calendar
+    reminders: list[AppointmentReminder]
+    history: list[AuditEvent]
+
+    def detail(self) -> dict:
+        """The API's detail body, built from the rows just written (nothing is read back)."""
+        return detail_dict(self.appointment, self.calendar, reminders=self.reminders, cancellation=None,
+                           check_in=None, history=self.history, token=self.manage_token)
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -91,29 +100,32 @@ def book(session: Session, *, request: BookingRequest, actor: Principal, now: da
         if not is_offered(start=request.start_time, duration_minutes=appointment_type.duration_minutes, rules=rules):
             raise SlotUnavailable("That time is not offered for booking.", available_slots=nearest())
 
+    if request.customer_id is not None:
+        contacts.check_matches(contacts.get_contact(session, request.customer_id), request.customer_email)
+    contact = contacts.find_or_create(  # before the lock: it needs none (a refused booking rolls it back)
+        session, email=request.customer_email, name=request.customer_name, phone=request.customer_phone,
+        timezone=request.timezone, language=request.language,
+    )
+
     lock_calendar(session, calendar.id)
     busy_start, busy_end = busy_range(request.start_time, request.end_time, rules)
     taken = "Selected time slot is no longer available"
     if overlapping(session, calendar_id=calendar.id, busy_start=busy_start, busy_end=busy_end):
         raise SlotUnavailable(taken, available_slots=nearest())
 
-    if request.customer_id is not None:
-        contacts.check_matches(contacts.get_contact(session, request.customer_id), request.customer_email)
-    contact = contacts.find_or_create(
-        session, email=request.customer_email, name=request.customer_name, phone=request.customer_phone,
-        timezone=request.timezone, language=request.language,
-    )
     appointment = _new_appointment(request, calendar, appointment_type, contact.id, busy_start, busy_end, now)
     insert_guarded(session, appointment, on_overlap=lambda: SlotUnavailable(taken, available_slots=nearest()))
 
-    if appointment.status == "confirmed":
-        reminders.plan(session, appointment=appointment, calendar=calendar, now=now)
+    planned = reminders.plan(session, appointment=appointment, calendar=calendar, now=now) \
+        if appointment.status == "confirmed" else []
     _queue_booking_messages(session, appointment, calendar)
-    audit.record(session, action="appointment.created", actor=actor, appointment=appointment,
-                 to_status=appointment.status,
-                 data={"override_availability": request.override_availability,
-                       "start_time": appointment.start_time.isoformat()})
-    return BookingResult(appointment=appointment, manage_token=manage_token_for(appointment.lineage_id))
+    created = audit.record(session, action="appointment.created", actor=actor, appointment=appointment,
+                           to_status=appointment.status,
+                           data={"override_availability": request.override_availability,
+                                 "start_time": appointment.start_time.isoformat()})
+    session.flush()  # ids and defaults of the planned rows, for the response
+    return BookingResult(appointment=appointment, manage_token=manage_token_for(appointment.lineage_id),
+                         calendar=calendar, reminders=planned, history=[created])
 
 
 def insert_guarded(session: Session, appointment: Appointment, *, on_overlap) -> None:

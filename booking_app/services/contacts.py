@@ -15,22 +15,22 @@ from booking_app.services.errors import NotFound, ValidationFailed
 
 def find_or_create(session: Session, *, email: str, name: str, phone: str | None,
                    timezone: str | None, language: str | None) -> Contact:
+    """One statement in the common cases: a new contact is inserted, a changed one updated, both returned.
+    The CRM keeps what the customer just told us (name, and phone and timezone when given)."""
     email = email.strip().lower()
     insert = pg_insert if is_postgres(session) else sqlite_insert
     now = utcnow()
-    statement = insert(Contact).values(
-        id=uuid.uuid4(), email=email, name=name, phone=phone, timezone=timezone, language=language,
-        created_at=now, updated_at=now,
-    ).on_conflict_do_nothing(index_elements=["email"])
-    session.execute(statement)
-    contact = session.exec(select(Contact).where(Contact.email == email)).one()
-    # Keep the CRM current with what the customer just told us.
-    changed = {k: v for k, v in {"name": name, "phone": phone, "timezone": timezone}.items()
-               if v and getattr(contact, k) != v}
-    if changed:
-        session.execute(sa.update(Contact).where(Contact.id == contact.id).values(**changed, updated_at=now))
-        for key, value in changed.items():
-            setattr(contact, key, value)
+    statement = insert(Contact).values(id=uuid.uuid4(), email=email, name=name, phone=phone, timezone=timezone,
+                                       language=language, created_at=now, updated_at=now)
+    new = statement.excluded
+    told = {"name": new.name, "phone": sa.func.coalesce(new.phone, Contact.phone),
+            "timezone": sa.func.coalesce(new.timezone, Contact.timezone)}
+    changed = sa.or_(*(getattr(Contact, key).is_distinct_from(value) for key, value in told.items()))
+    upsert = statement.on_conflict_do_update(index_elements=["email"], set_={**told, "updated_at": now},
+                                             where=changed).returning(Contact)
+    contact = session.scalars(upsert, execution_options={"populate_existing": True}).first()
+    if contact is None:  # known and unchanged: the upsert returned nothing
+        contact = session.exec(select(Contact).where(Contact.email == email)).one()
     return contact
 
 

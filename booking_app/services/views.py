@@ -104,10 +104,24 @@ def appointment_dicts(session: Session, appointments: Sequence[Appointment]) -> 
 
 
 def appointment_detail(session: Session, appointment: Appointment, *, token: str | None = None) -> dict:
-    calendar = session.get(Calendar, appointment.calendar_id)
-    reminders = list(session.exec(select(AppointmentReminder)
-                                  .where(AppointmentReminder.appointment_id == appointment.id)
-                                  .order_by(AppointmentReminder.scheduled_for)))
+    reminders = session.exec(select(AppointmentReminder).where(AppointmentReminder.appointment_id == appointment.id)
+                             .order_by(AppointmentReminder.scheduled_for))
+    history = session.exec(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)
+                           .order_by(AuditEvent.created_at, AuditEvent.id))
+    return detail_dict(
+        appointment, session.get(Calendar, appointment.calendar_id), reminders=list(reminders),
+        cancellation=session.exec(select(AppointmentCancellation)
+                                  .where(AppointmentCancellation.appointment_id == appointment.id)).first(),
+        check_in=session.exec(select(AppointmentCheckIn)
+                              .where(AppointmentCheckIn.appointment_id == appointment.id)).first(),
+        history=list(history), token=token)
+
+
+def detail_dict(appointment: Appointment, calendar: Calendar, *, reminders: Sequence[AppointmentReminder],
+                cancellation: AppointmentCancellation | None, check_in: AppointmentCheckIn | None,
+                history: Sequence[AuditEvent], token: str | None) -> dict:
+    """The detail body from rows in hand (a new booking builds it without reading anything back)."""
+    reminders = sorted(reminders, key=lambda r: r.scheduled_for)
     sent = [r.sent_at for r in reminders if r.status == "sent" and r.sent_at]
     body = appointment_dict(appointment, calendar, reminders_sent=sent, token=token)
     body["reminders"] = [
@@ -115,22 +129,16 @@ def appointment_detail(session: Session, appointment: Appointment, *, token: str
          "sent_at": iso(r.sent_at), "status": r.status}
         for r in reminders
     ]
-    cancellation = session.exec(select(AppointmentCancellation)
-                                .where(AppointmentCancellation.appointment_id == appointment.id)).first()
     body["cancellation"] = cancellation and {
         "reason": cancellation.reason, "cancellation_type": cancellation.cancellation_type,
         "refund_amount": money(cancellation.refund_amount), "refund_status": cancellation.refund_status,
         "late_cancel_fee": money(cancellation.late_cancel_fee), "created_at": iso(cancellation.created_at),
     }
-    check_in = session.exec(select(AppointmentCheckIn)
-                            .where(AppointmentCheckIn.appointment_id == appointment.id)).first()
     body["check_in"] = check_in and {
         "id": str(check_in.id), "checked_in_at": iso(check_in.checked_in_at),
         "check_in_method": check_in.check_in_method, "checked_in_by_kind": check_in.checked_in_by_kind,
         "notes": check_in.notes,
     }
-    history = session.exec(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)
-                           .order_by(AuditEvent.created_at, AuditEvent.id))
     body["history"] = [
         {"action": e.action, "at": iso(e.created_at), "actor_type": e.actor_type, "actor": e.actor_label,
          "from_status": e.from_status, "to_status": e.to_status, "data": e.data}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from booking_app.db import session_scope
 from booking_app.models import Appointment
-from tests.integration.conftest import booking_body, future_day, zulu
+from tests.integration.conftest import book, booking_body, future_day, zulu
 
 
 def active_rows(calendar_id: str) -> list[Appointment]:
@@ -158,3 +158,28 @@ def test_staff_may_override_availability_but_never_overlap(client, admin, make_c
     created = admin.post("/api/v1/appointments", json=body)
     assert created.status_code == 201, created.text
     assert admin.post("/api/v1/appointments", json={**body, "customer_email": "x@example.com"}).status_code == 409
+
+
+def test_one_contact_per_email_kept_current_by_each_booking(client, make_calendar):
+    from booking_app.models import Contact
+
+    calendar = make_calendar()
+    email = f"crm-{uuid.uuid4().hex[:8]}@example.com"
+
+    def contact() -> Contact:
+        with session_scope() as session:
+            return session.execute(sa.select(Contact).where(Contact.email == email)).scalar_one()
+
+    first = book(client, calendar, future_day(5).replace(hour=9), email=email.upper(), customer_phone="+15550001111")
+    created = contact()
+    assert (created.name, created.phone, created.timezone) == ("Ann Example", "+15550001111", "America/New_York")
+    again = book(client, calendar, future_day(5).replace(hour=11), email=email, customer_name="Ann Married",
+                 timezone="Europe/Berlin")
+    moved = contact()
+    assert again["customer_id"] == first["customer_id"] == str(created.id)
+    # A new name and timezone are kept; a phone left out keeps the one on file.
+    assert (moved.name, moved.phone, moved.timezone) == ("Ann Married", "+15550001111", "Europe/Berlin")
+    assert moved.updated_at >= created.updated_at
+    book(client, calendar, future_day(5).replace(hour=13), email=email, customer_name="Ann Married",
+         timezone="Europe/Berlin")
+    assert contact().updated_at == moved.updated_at  # nothing new, nothing written
