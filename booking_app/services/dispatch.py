@@ -13,10 +13,10 @@ from sqlmodel import select
 
 from booking_app import queue
 from booking_app.db import session_scope, utcnow
-from booking_app.models import AppointmentReminder, Notification
+from booking_app.models import Appointment, AppointmentReminder, AppointmentType, Calendar, Notification
 from booking_app.notify.channels import DeliveryError, SmtpBatch
 from booking_app.notify.compose import compose
-from booking_app.services.notifications import STALE_CLAIM, claim, deliver, load_context
+from booking_app.services.notifications import STALE_CLAIM, claim, deliver
 from booking_app.services.outbox import SEND_JOB
 
 log = logging.getLogger(__name__)
@@ -46,27 +46,33 @@ def dispatch_due(now: datetime) -> int:
 
 def send_reminders(reminder_ids: list[str]) -> dict[str, int]:
     """A batch from the sweep: each reminder is claimed, sent and recorded on its own, so a crash
-    leaves at most one of them in doubt; the SMTP connection is shared."""
+    leaves at most one of them in doubt; the SMTP connection and the calendars are shared."""
     outcomes: dict[str, int] = {}
+    settings_cache: dict = {}
     with SmtpBatch():
         for reminder_id in reminder_ids:
-            outcome = send_reminder(reminder_id)
+            outcome = send_reminder(reminder_id, settings_cache=settings_cache)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 
 
-def send_reminder(reminder_id: str) -> str:
-    """Send one due reminder; a failure marks it failed and logs why (others are unaffected)."""
+def send_reminder(reminder_id: str, *, settings_cache: dict | None = None) -> str:
+    """Send one due reminder; a failure marks it failed and logs why (others are unaffected).
+    `settings_cache` keeps calendars and types for the rest of a batch (they rarely differ in one)."""
     now = utcnow()
     row_id = uuid.UUID(reminder_id)
+    cache = {} if settings_cache is None else settings_cache
     with session_scope() as session:  # the claim commits before anything is sent
         if not claim(session, AppointmentReminder, row_id, now):
             return "skipped"
-        reminder = session.get(AppointmentReminder, row_id)
-        appointment, calendar, appointment_type = load_context(session, reminder.appointment_id)
+        reminder, appointment = session.execute(
+            select(AppointmentReminder, Appointment).join(Appointment, Appointment.id == AppointmentReminder.appointment_id)
+            .where(AppointmentReminder.id == row_id)).one()
         if appointment.status != "confirmed" or now >= appointment.start_time:
             reminder.status = "cancelled"
             return "dropped"
+        calendar = _cached(cache, session, Calendar, appointment.calendar_id)
+        appointment_type = _cached(cache, session, AppointmentType, appointment.appointment_type_id)
         recipient = appointment.customer_phone if reminder.reminder_type == "sms" else appointment.customer_email
         message = compose("reminder", appointment, calendar, appointment_type, recipient=recipient, payload={})
         channel = reminder.reminder_type
@@ -80,3 +86,10 @@ def send_reminder(reminder_id: str) -> str:
         session.execute(sa.update(AppointmentReminder).where(AppointmentReminder.id == row_id).values(
             status=outcome, last_error=error, sent_at=utcnow() if outcome == "sent" else None))
     return outcome
+
+
+def _cached(cache: dict, session, model, row_id):
+    key = (model, row_id)
+    if key not in cache:
+        cache[key] = session.get(model, row_id)
+    return cache[key]
