@@ -58,34 +58,37 @@ def send_reminders(reminder_ids: list[str]) -> dict[str, int]:
 
 def send_reminder(reminder_id: str, *, settings_cache: dict | None = None) -> str:
     """Send one due reminder; a failure marks it failed and logs why (others are unaffected).
-    `settings_cache` keeps calendars and types for the rest of a batch (they rarely differ in one)."""
+
+    The claim commits first (at most once, even if this worker dies). The send then happens while
+    this transaction holds the appointment row FOR SHARE: a cancellation (SELECT ... FOR UPDATE)
+    waits for the send to finish, and a send that starts after it sees the cancellation. So no
+    reminder leaves after a cancellation was answered. `settings_cache` keeps calendars and types
+    for the rest of a batch."""
     now = utcnow()
     row_id = uuid.UUID(reminder_id)
     cache = {} if settings_cache is None else settings_cache
-    with session_scope() as session:  # the claim commits before anything is sent
+    with session_scope() as session:
         if not claim(session, AppointmentReminder, row_id, now):
             return "skipped"
+    with session_scope() as session:
         reminder, appointment = session.execute(
             select(AppointmentReminder, Appointment).join(Appointment, Appointment.id == AppointmentReminder.appointment_id)
-            .where(AppointmentReminder.id == row_id)).one()
+            .where(AppointmentReminder.id == row_id).with_for_update(read=True, of=Appointment)).one()
         if appointment.status != "confirmed" or now >= appointment.start_time:
             reminder.status = "cancelled"
             return "dropped"
-        calendar = _cached(cache, session, Calendar, appointment.calendar_id)
-        appointment_type = _cached(cache, session, AppointmentType, appointment.appointment_type_id)
         recipient = appointment.customer_phone if reminder.reminder_type == "sms" else appointment.customer_email
-        message = compose("reminder", appointment, calendar, appointment_type, recipient=recipient, payload={})
-        channel = reminder.reminder_type
-    try:
-        deliver(channel, message, appointment=appointment, reference=f"reminder-{reminder_id}")
-        outcome, error = "sent", None
-    except DeliveryError as exc:
-        log.warning("reminder %s (%s) failed: %s", reminder_id, channel, exc)
-        outcome, error = "failed", str(exc)[:2000]
-    with session_scope() as session:
-        session.execute(sa.update(AppointmentReminder).where(AppointmentReminder.id == row_id).values(
-            status=outcome, last_error=error, sent_at=utcnow() if outcome == "sent" else None))
-    return outcome
+        message = compose("reminder", appointment, _cached(cache, session, Calendar, appointment.calendar_id),
+                          _cached(cache, session, AppointmentType, appointment.appointment_type_id),
+                          recipient=recipient, payload={})
+        try:
+            deliver(reminder.reminder_type, message, appointment=appointment, reference=f"reminder-{reminder_id}",
+                    session=session)
+            reminder.status, reminder.sent_at = "sent", utcnow()
+        except DeliveryError as exc:
+            log.warning("reminder %s (%s) failed: %s", reminder_id, reminder.reminder_type, exc)
+            reminder.status, reminder.last_error = "failed", str(exc)[:2000]
+        return reminder.status
 
 
 def _cached(cache: dict, session, model, row_id):

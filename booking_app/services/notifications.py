@@ -68,19 +68,24 @@ def load_context(session: Session, appointment_id: uuid.UUID) -> tuple[Appointme
             session.get(AppointmentType, appointment.appointment_type_id))
 
 
-def deliver(channel: str, message: Message, *, appointment: Appointment, reference: str) -> None:
+def deliver(channel: str, message: Message, *, appointment: Appointment, reference: str,
+            session: Session | None = None) -> None:
+    """Send over one channel. `session`: the caller's open transaction, for the reads a push needs
+    (SQLite allows one writer: a second transaction would wait for the caller's)."""
     if channel == "email":
         send_email(email_message(message, notification_id=reference))
     elif channel == "sms":
         send_sms(message.recipient, message.rendered.sms)
+    elif session is not None:
+        deliver_push(session, appointment, message)
     else:
-        deliver_push(appointment, message)
+        with session_scope() as own:
+            deliver_push(own, appointment, message)
 
 
-def deliver_push(appointment: Appointment, message: Message) -> None:
-    with session_scope() as session:
-        subscriptions = list(session.exec(select(PushSubscription)
-                                          .where(PushSubscription.lineage_id == appointment.lineage_id)))
+def deliver_push(session: Session, appointment: Appointment, message: Message) -> None:
+    subscriptions = list(session.exec(select(PushSubscription)
+                                      .where(PushSubscription.lineage_id == appointment.lineage_id)))
     if not subscriptions:
         raise DeliveryError("the customer has no push subscription")
     for sub in subscriptions:

@@ -187,3 +187,37 @@ def test_sms_and_push_reminders_reach_the_providers(client, make_calendar, smtp,
     assert len(providers.pushes) == 1
     push = providers.pushes[0]
     assert push["headers"]["content-encoding"] == "aes128gcm" and push["headers"]["authorization"].startswith("vapid")
+
+
+def test_a_cancellation_during_a_reminder_send_is_answered_only_after_it(client, make_calendar, smtp):
+    """The send holds the appointment row: the customer's cancel waits for the message in flight, so a
+    reminder never reaches the server after the cancellation was answered."""
+    import threading
+
+    calendar = make_calendar(reminders={"email": [60], "sms": [], "push": []})
+    appointment = book(client, calendar, future_day(4).replace(hour=9), email="inflight@example.com")
+    with session_scope() as session:
+        session.execute(sa.update(AppointmentReminder).where(
+            AppointmentReminder.appointment_id == uuid.UUID(appointment["id"]))
+            .values(scheduled_for=datetime.now(timezone.utc)))
+        reminder_id = session.execute(sa.select(AppointmentReminder.id).where(
+            AppointmentReminder.appointment_id == uuid.UUID(appointment["id"]))).scalar_one()
+    smtp.wait_for(1, address="inflight@example.com")  # the confirmation
+    smtp.delay_seconds = 1.5  # the reminder's DATA is slow
+    outcome = {}
+    sender = threading.Thread(target=lambda: outcome.setdefault("send", send_reminder(str(reminder_id))))
+    started = smtp.data_started
+    sender.start()
+    deadline = time.monotonic() + 10
+    while smtp.data_started == started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert smtp.data_started > started, "the reminder never reached the SMTP server"
+    cancelled = client.post(f"/api/v1/appointments/{appointment['id']}/cancel",
+                            headers={"X-Manage-Token": appointment["manage_token"]}, json={"reason": "x"})
+    answered = datetime.now(timezone.utc)
+    sender.join(10)
+    assert cancelled.status_code == 200, cancelled.text
+    assert outcome["send"] == "sent"
+    reminder_arrivals = [at for m, at in zip(smtp.messages, smtp.arrived)
+                         if m["X-Slotwise-Notification"] == f"reminder-{reminder_id}"]
+    assert len(reminder_arrivals) == 1 and reminder_arrivals[0] < answered

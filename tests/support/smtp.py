@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -12,6 +13,7 @@ from aiosmtpd.controller import Controller
 class Recorder:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.arrived: list[datetime] = []  # when each of `messages` was accepted (UTC)
         self.fail_with: str | None = None  # e.g. "451 4.3.0 Try again later" or "550 5.1.1 No such user"
         self.delay_seconds = 0.0
         self.data_started = 0
@@ -27,6 +29,7 @@ class Recorder:
             self.failures_left -= 1
             return self.fail_with
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.arrived.append(datetime.now(timezone.utc))
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
