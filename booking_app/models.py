@@ -17,6 +17,10 @@ from sqlmodel import Field, SQLModel
 from booking_app.db import utcnow
 
 
+ACTIVE_STATUSES_SQL = "status IN ('pending', 'confirmed')"
+REPLACEMENT_SQL = "rescheduled_from_id IS NOT NULL"
+
+
 class UTCDateTime(TypeDecorator):
     """tz-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
 
@@ -185,6 +189,12 @@ class Appointment(SQLModel, table=True):
         sa.Index("ix_appointments_customer_start", "customer_id", "start_time"),
         sa.Index("ix_appointments_email_start", "customer_email", "start_time"),
         sa.Index("ix_appointments_calendar_busy", "calendar_id", "busy_start", "busy_end"),
+        # From migration 0002 (scale): see its docstring for the query each one serves.
+        sa.Index("ix_appointments_status_start", "status", "start_time", "id"),
+        sa.Index("ix_appointments_active_start", "start_time", "id",
+                 postgresql_where=sa.text(ACTIVE_STATUSES_SQL), sqlite_where=sa.text(ACTIVE_STATUSES_SQL)),
+        sa.Index("ix_appointments_replacements", "calendar_id", "start_time",
+                 postgresql_where=sa.text(REPLACEMENT_SQL), sqlite_where=sa.text(REPLACEMENT_SQL)),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     calendar_id: uuid.UUID = Field(foreign_key="calendars.id")
@@ -288,7 +298,12 @@ class Payment(SQLModel, table=True):
     """Money movements per appointment: charges, refunds and late-cancel fees (revenue analytics read these)."""
 
     __tablename__ = "payments"
-    __table_args__ = (sa.CheckConstraint("kind IN ('charge', 'refund', 'fee')", name="valid_payment_kind"),)
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('charge', 'refund', 'fee')", name="valid_payment_kind"),
+        # Migration 0002: revenue analytics reads payments index-only (INCLUDE exists on PostgreSQL only).
+        sa.Index("ix_payments_appointment_money", "appointment_id",
+                 postgresql_include=["kind", "status", "amount", "currency"]).ddl_if(dialect="postgresql"),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     appointment_id: uuid.UUID = Field(foreign_key="appointments.id", index=True)
     kind: str = Field(max_length=10)
