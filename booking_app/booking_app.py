@@ -43,6 +43,15 @@ async def embedded_sweep() -> None:
         await asyncio.sleep(settings.embedded_tick_seconds)
 
 
+async def limit_request_threads() -> None:
+    """FastAPI serves our sync endpoints from anyio's thread pool. Under a burst, dozens of threads per
+    worker fighting over the GIL and the database pool serve fewer requests than a few do (measured
+    with bench/booking_load.py); requests beyond the limit wait cheaply in the event loop."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().request_threads
+
+
 app = rx.App(api_transformer=create_api_app())
 app.add_page(index, route="/", title="Slotwise")
 app.add_page(book_page, route="/book/[calendar]", on_load=BookingState.load, title="Book an appointment · Slotwise")
@@ -56,3 +65,4 @@ app.add_page(appointments_page, route="/appointments", on_load=AppointmentsState
              title="Appointments · Slotwise")
 app.add_page(settings_page, route="/settings", on_load=SettingsState.load, title="Settings · Slotwise")
 app.register_lifespan_task(embedded_sweep)
+app.register_lifespan_task(limit_request_threads)

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     unpaid_expiry_minutes: int = Field(30, description="Minutes a pending (unpaid) booking holds its slot")
     embedded_tick_seconds: float = Field(30.0, description="Period of the in-process sweep in embedded mode")
 
+    # Serving.
+    request_threads: int = Field(8, ge=1, description="API requests served at once per web worker process "
+                                                       "(more wait in its event loop; anyio's default is 40)")
+
     # Public rate limits.
     rate_limit_enabled: bool = Field(True, description="Turn public rate limits on/off (off for load benchmarks)")
     rate_limit_per_minute: int = Field(120, description="Public requests per client IP per minute")

@@ -15,7 +15,7 @@ from booking_app.services import audit, contacts, outbox, reminders
 from booking_app.services.calendars import get_calendar, get_type, rules_for
 from booking_app.services.errors import Forbidden, LeadTimeViolation, SlotUnavailable, ValidationFailed
 from booking_app.services.links import manage_token_for
-from booking_app.services.locks import is_overlap_error, lock_calendar
+from booking_app.services.locks import is_overlap_error, lock_slot
 from booking_app.services.principal import Principal
 from booking_app.services.slots import alternatives, overlapping, slot_dict
 from booking_app.services.tokens import hash_token
@@ -107,7 +107,7 @@ def book(session: Session, *, request: BookingRequest, actor: Principal, now: da
         timezone=request.timezone, language=request.language,
     )
 
-    lock_calendar(session, calendar.id)
+    lock_slot(session, calendar.id, request.start_time)
     busy_start, busy_end = busy_range(request.start_time, request.end_time, rules)
     taken = "Selected time slot is no longer available"
     if overlapping(session, calendar_id=calendar.id, busy_start=busy_start, busy_end=busy_end):
