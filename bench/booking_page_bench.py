@@ -7,7 +7,6 @@ Baseline in the same run: the same browser loading the app's landing page
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -19,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import configure, create_pg_database, drop_pg_database, free_port  # noqa: E402
 from tests.support.servers import start_full_app  # noqa: E402
+from bench.results_file import publish  # noqa: E402
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -67,7 +67,7 @@ def main() -> None:
         result = {"loads": args.loads, "first_slots_visible": summary(slots), "landing_page_baseline": summary(landing),
                   "ratio_to_landing_p50": round(statistics.median(slots) / statistics.median(landing), 2),
                   "target_p50_s": 1.0}
-        print(json.dumps(result, indent=2))
+        publish("booking_page", result)
     finally:
         drop_pg_database(ADMIN_DSN, name)
 

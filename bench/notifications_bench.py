@@ -11,7 +11,6 @@ Everything runs on 127.0.0.1: its own PostgreSQL database, its own redis-server,
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ from tests.conftest import ApiServer, configure, create_pg_database, drop_pg_dat
 from tests.support.redis_server import PrivateRedis  # noqa: E402
 from tests.support.servers import ROOT as PROJECT, tool_env  # noqa: E402
 from tests.support.smtp import SmtpServer  # noqa: E402
+from bench.results_file import publish  # noqa: E402
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ALL_WEEK = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -179,7 +179,7 @@ def main() -> None:
                                "reminders_per_s": round(reminders, 1), "rq_noop_jobs_per_s": round(noop, 1),
                                "ratio_to_noop": round(reminders / noop, 3), "target_ratio": 0.5}
         api.stop()
-        print(json.dumps(result, indent=2))
+        publish("notifications", result)
     finally:
         for worker in workers:
             worker.terminate()

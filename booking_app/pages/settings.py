@@ -5,6 +5,8 @@ import reflex as rx
 
 from booking_app.pages.staff_ui import staff_shell
 from booking_app.pages.ui import FOCUS_CSS
+from booking_app.services.hours_text import DAY_NAMES
+from booking_app.services.settings_view import CHANNELS
 from booking_app.state.settings import SettingsState as S
 
 FIELDS = (("name", "Calendar name"), ("business_name", "Business name"), ("timezone", "Timezone (IANA)"),
@@ -14,14 +16,21 @@ FIELDS = (("name", "Calendar name"), ("business_name", "Business name"), ("timez
           ("max_advance_days", "Book up to (days ahead)"), ("hold_minutes", "Reschedule hold (min)"),
           ("no_show_grace_minutes", "No-show grace (min)"), ("policy_hours", "Free cancellation until (hours before)"),
           ("policy_fee", "Late-cancel fee"), ("policy_refund", "Refund on cancel (%)"))
-DOCUMENTS = (("weekly_hours", "Weekly hours (JSON: {\"mon\": [[\"09:00\", \"17:00\"]], …})"),
-             ("date_overrides", "Date overrides (JSON: {\"2026-12-24\": []} closes a day)"),
-             ("reminders", "Reminders (JSON: minutes before, per channel)"))
 
 
-def text_field(name: str, label: str, value, **props) -> rx.Component:
+def text_field(name: str, label: str, value, width: str = "100%", **props) -> rx.Component:
     return rx.vstack(rx.el.label(rx.text(label, size="2", weight="medium"), html_for=f"s-{name}"),
-                     rx.input(id=f"s-{name}", name=name, default_value=value, **props), spacing="1", width="100%")
+                     rx.input(id=f"s-{name}", name=name, default_value=value, width="100%", **props),
+                     spacing="1", width=width)
+
+
+def group(legend: str, hint: str, fields: list[rx.Component]) -> rx.Component:
+    """Related inputs under one legend (screen readers announce it with each field)."""
+    return rx.el.fieldset(
+        rx.el.legend(rx.text(legend, size="3", weight="bold")),
+        rx.text(hint, size="1", color_scheme="gray"),
+        rx.grid(*fields, columns=rx.breakpoints(initial="1", sm="2", lg="4"), spacing="3", width="100%"),
+        style={"border": "none", "padding": "0", "margin": "0", "width": "100%", "display": "grid", "gap": "6px"})
 
 
 def calendar_form() -> rx.Component:
@@ -36,9 +45,18 @@ def calendar_form() -> rx.Component:
                                            id="s-policy_mode", name="policy_mode", default_value=S.form["policy_mode"]),
                               spacing="1"),
                     columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="3", width="100%"),
-            *[rx.vstack(rx.el.label(rx.text(label, size="2", weight="medium"), html_for=f"s-{name}"),
-                        rx.text_area(id=f"s-{name}", name=name, default_value=S.form[name], rows="4", width="100%",
-                                     font_family="monospace"), spacing="1", width="100%") for name, label in DOCUMENTS],
+            group("Opening hours", "Times like 09:00-12:30, 13:30-17:00; leave a day empty when closed.",
+                  [text_field(f"hours_{day}", name, S.form[f"hours_{day}"], placeholder="closed")
+                   for day, name in DAY_NAMES.items()]),
+            rx.vstack(rx.el.label(rx.text("Date exceptions", size="2", weight="medium"), html_for="s-date_overrides"),
+                      rx.text("One per line: 2026-12-24 closed, or 2026-12-31 09:00-13:00.", size="1",
+                              color_scheme="gray", id="s-date_overrides-help"),
+                      rx.text_area(id="s-date_overrides", name="date_overrides", default_value=S.form["date_overrides"],
+                                   rows="3", width="100%", aria_describedby="s-date_overrides-help"),
+                      spacing="1", width="100%"),
+            group("Reminders", "Minutes before the appointment, like 1440, 60 (1440 is a day); empty for none.",
+                  [text_field(f"reminders_{channel}", name, S.form[f"reminders_{channel}"], placeholder="none")
+                   for channel, name in CHANNELS.items()]),
             rx.button("Save calendar", type="submit", style=FOCUS_CSS),
             width="100%"),
         on_submit=S.save, key=S.form["id"], aria_label="Calendar settings"), width="100%")
@@ -54,9 +72,9 @@ def types_card() -> rx.Component:
                 rx.table.cell(t["name"]), rx.table.cell(t["slug"]), rx.table.cell(t["duration"]),
                 rx.table.cell(t["price"]), rx.table.cell(t["active"]))))),
         rx.el.form(rx.flex(
-            text_field("name", "New type name", ""), text_field("slug", "Slug", ""),
-            text_field("duration", "Minutes", "30"), text_field("price", "Price", "0"),
-            text_field("currency", "Currency", "USD"),
+            text_field("name", "New type name", "", width="14em"), text_field("slug", "Slug", "", width="10em"),
+            text_field("duration", "Minutes", "30", width="6em"), text_field("price", "Price", "0", width="7em"),
+            text_field("currency", "Currency", "USD", width="6em"),
             rx.button("Add type", type="submit", style=FOCUS_CSS), gap="2", align="end", wrap="wrap"),
             on_submit=S.add_type, reset_on_submit=True, aria_label="Add an appointment type"),
         width="100%"), width="100%")
@@ -78,7 +96,7 @@ def keys_card() -> rx.Component:
                     "Revoke", on_click=S.revoke(k["id"]), size="1", color_scheme="red", variant="outline",
                     aria_label="Revoke key " + k["name"], style=FOCUS_CSS))))))),
         rx.el.form(rx.flex(
-            text_field("key_name", "New key name", ""),
+            text_field("key_name", "New key name", "", width="16em"),
             rx.vstack(rx.el.label(rx.text("Role", size="2", weight="medium"), html_for="s-key_role"),
                       rx.el.select(rx.el.option("Staff", value="staff"), rx.el.option("Admin", value="admin"),
                                    id="s-key_role", name="key_role"), spacing="1"),

@@ -1,26 +1,28 @@
 """Admin settings: calendars, appointment types and API keys, as the settings page edits them."""
 from __future__ import annotations
 
-import json
 import uuid
 
 from booking_app.db import session_scope
 from booking_app.models import Calendar
-from booking_app.services import api_keys, calendars
+from booking_app.services import api_keys, calendars, hours_text
 from booking_app.services.errors import ValidationFailed
 from booking_app.services.principal import Principal
 
 NUMBERS = ("slot_interval_minutes", "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes",
            "max_advance_days", "hold_minutes", "no_show_grace_minutes")
 TEXTS = ("name", "business_name", "timezone", "owner_email", "support_email", "language")
-DOCUMENTS = ("weekly_hours", "date_overrides", "reminders")
+CHANNELS = {"email": "Email", "sms": "SMS", "push": "Push"}
 
 
 def calendar_form(calendar: Calendar) -> dict[str, str]:
     policy = calendar.cancellation_policy or {}
     form = {"id": str(calendar.id), "slug": calendar.slug}
     form.update({k: "" if getattr(calendar, k) is None else str(getattr(calendar, k)) for k in TEXTS + NUMBERS})
-    form.update({k: json.dumps(getattr(calendar, k) or {}, indent=1) for k in DOCUMENTS})
+    form.update({f"hours_{day}": hours_text.format_windows((calendar.weekly_hours or {}).get(day))
+                 for day in hours_text.DAY_NAMES})
+    form["date_overrides"] = hours_text.format_overrides(calendar.date_overrides)
+    form.update({f"reminders_{c}": hours_text.format_minutes((calendar.reminders or {}).get(c)) for c in CHANNELS})
     form.update(policy_hours=str(policy.get("lead_time_hours", 24)), policy_mode=policy.get("late_cancellation", "block"),
                 policy_fee=str(policy.get("late_cancel_fee", 0)), policy_refund=str(policy.get("refund_percent", 100)))
     return form
@@ -50,12 +52,10 @@ def _number(form: dict, field: str) -> int | float:
 def save_calendar(form: dict[str, str], actor: Principal) -> None:
     data: dict = {k: form[k].strip() or None for k in TEXTS if k in form}
     data.update({k: _number(form, k) for k in NUMBERS if k in form})
-    for key in DOCUMENTS:
-        try:
-            data[key] = json.loads(form[key] or "{}")
-        except json.JSONDecodeError as exc:
-            raise ValidationFailed(f"{key.replace('_', ' ').capitalize()} is not valid JSON: {exc.msg}.",
-                                   details=[{"field": key}]) from exc
+    data["weekly_hours"] = hours_text.parse_week({day: form.get(f"hours_{day}", "") for day in hours_text.DAY_NAMES})
+    data["date_overrides"] = hours_text.parse_overrides(form.get("date_overrides", ""))
+    data["reminders"] = {c: hours_text.parse_minutes(form.get(f"reminders_{c}", ""), field=f"reminders_{c}",
+                                                     label=f"{name} reminders") for c, name in CHANNELS.items()}
     data["cancellation_policy"] = {"lead_time_hours": _number(form, "policy_hours"),
                                    "late_cancellation": form.get("policy_mode", "block"),
                                    "late_cancel_fee": _number(form, "policy_fee"),

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from booking_app.db import session_scope
-from booking_app.models import Appointment
+from booking_app.models import Appointment, Calendar
 from booking_app.services.periodic import run_tick
 from tests.browser.conftest import STAFF_EMAIL, STAFF_PASSWORD, axe_violations, record_scan, shoot
 from tests.browser.test_customer_pages import booked_via_service, on_the_half_hour
@@ -163,12 +163,20 @@ def test_appointments_page_filters_pages_and_retries_a_failed_message(web_app, p
 def test_settings_save_a_calendar_and_manage_api_keys(web_app, page):
     sign_in(page, web_app, "/settings")
     page.get_by_label("Calendar name").fill("Dr. Rivera (renamed)")
-    page.get_by_label("Weekly hours", exact=False).fill("{not json")
+    page.get_by_label("Monday", exact=True).fill("09:00-12:00, lunch")
     page.get_by_role("button", name="Save calendar").click()
-    expect(page.get_by_role("alert")).to_contain_text("Weekly hours is not valid JSON")
-    page.get_by_label("Weekly hours", exact=False).fill('{"mon": [["09:00", "17:00"]]}')
+    expect(page.get_by_role("alert")).to_contain_text("Monday: write times like 09:00-12:30")
+    page.get_by_label("Monday", exact=True).fill("8:30 - 12:00, 13:00-17:00")
+    page.get_by_label("Sunday", exact=True).fill("")
+    page.get_by_label("Date exceptions").fill("2026-12-24 closed")
+    page.get_by_label("Email", exact=True).fill("60, 1440")
     page.get_by_role("button", name="Save calendar").click()
     expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_text("Calendar saved.")).to_be_visible()
+    with session_scope() as session:
+        saved = session.execute(sa.select(Calendar).where(Calendar.name == "Dr. Rivera (renamed)")).scalar_one()
+    assert saved.weekly_hours["mon"] == [["08:30", "12:00"], ["13:00", "17:00"]] and "sun" not in saved.weekly_hours
+    assert saved.date_overrides == {"2026-12-24": []} and saved.reminders["email"] == [1440, 60]
     page.get_by_label("New key name").fill("Front desk tablet")
     page.get_by_role("button", name="Create key").click()
     key = page.locator("[data-new-key]")
