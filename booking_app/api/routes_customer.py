@@ -1,4 +1,4 @@
-"""Customer conveniences: the .ics download and web-push opt-in."""
+"""Customer conveniences: the .ics download, the check-in QR image and web-push opt-in."""
 from __future__ import annotations
 
 import uuid
@@ -14,6 +14,7 @@ from booking_app.models import Calendar
 from booking_app.notify.ics import build_ics
 from booking_app.services import push
 from booking_app.services.appointments import authorize, get_appointment
+from booking_app.services.checkin import check_in_url, qr_png
 from booking_app.services.principal import Principal
 from booking_app.settings import get_settings
 
@@ -31,6 +32,17 @@ def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.cal
                          method="CANCEL" if appointment.status in ("cancelled", "late_cancel") else "PUBLISH")
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="appointment.ics"'})
+
+
+@router.get("/appointments/{appointment_id}/check-in-qr.png", summary="The check-in QR code as a PNG (emails show it)",
+            response_class=Response, responses={200: {"content": {"image/png": {}}}, **errors(401, 403, 404, 422)})
+def check_in_qr(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
+                token: Optional[str] = Depends(deps.manage_token)) -> Response:
+    with session_scope() as session:
+        appointment = get_appointment(session, appointment_id)
+        authorize(appointment, actor=actor, token=token)
+        image = qr_png(check_in_url(appointment.id, appointment.lineage_id))
+    return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.post("/appointments/{appointment_id}/push-subscriptions", status_code=201,

@@ -15,7 +15,6 @@ from booking_app.models import Appointment, AppointmentType, Calendar
 from booking_app.notify.ics import build_ics
 from booking_app.notify.render import OWNER_KINDS, Rendered, render
 from booking_app.services import links
-from booking_app.services.checkin import check_in_url, qr_svg_data_uri
 from booking_app.services.views import appointment_links, location_text
 from booking_app.settings import get_settings
 
@@ -80,8 +79,7 @@ def compose(kind: str, appointment: Appointment, calendar: Calendar, appointment
         details.append(("policy", CancellationPolicy.from_dict(calendar.cancellation_policy).describe(currency)))
     rendered = render(kind, template_set=appointment_type.email_template, lang=lang, context=context,
                       details=details, actions=_actions(kind, appointment, calendar, token, payload, owner_side),
-                      qr_data_uri=qr_svg_data_uri(check_in_url(appointment.id, appointment.lineage_id))
-                      if kind in WITH_QR else None)
+                      qr_image_url=links.check_in_qr_url(appointment.id, token) if kind in WITH_QR else None)
     method = None if owner_side else ICS_METHOD.get(kind)
     ics = build_ics(appointment, calendar, method=method, description=context["manage_url"]) if method else None
     return Message(rendered=rendered, recipient=recipient, ics=ics, ics_method=method)

@@ -58,7 +58,7 @@ def _paragraphs(env: Environment, source: str, context: dict) -> list[str]:
 
 
 def render(kind: str, *, template_set: str, lang: str, context: dict, details: list[tuple[str, str]],
-           actions: list[tuple[str, str]], qr_data_uri: str | None = None) -> Rendered:
+           actions: list[tuple[str, str]], qr_image_url: str | None = None) -> Rendered:
     """`details` and `actions` carry label keys (from [labels]) or literal labels."""
     texts = _texts(template_set if template_set in SETS else "default", lang)
     kind_texts = texts[kind]
@@ -66,7 +66,7 @@ def render(kind: str, *, template_set: str, lang: str, context: dict, details: l
     subject = _template(False, kind_texts["subject"]).render(context).strip()
     named = lambda rows: [(labels.get(label, label), value) for label, value in rows]  # noqa: E731
     page = {"lang": lang, "subject": subject, "labels": labels, "details": named(details),
-            "actions": named(actions), "qr_data_uri": qr_data_uri,
+            "actions": named(actions), "qr_image_url": qr_image_url,
             "business": context["business"],
             "footer": _template(False, labels["footer"]).render(context)}
     html = _html.get_template("layout.html.j2").render(

@@ -3,6 +3,7 @@ One per appointment; customers can check in from CUSTOMER_WINDOW before the star
 plus the grace period."""
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import datetime, timedelta
 
@@ -25,9 +26,16 @@ def check_in_url(appointment_id: uuid.UUID, lineage_id: uuid.UUID) -> str:
 
 
 def qr_svg_data_uri(url: str) -> str:
-    """The QR code of `url` as an SVG data URI (for emails and the manage page)."""
+    """The QR code of `url` as an SVG data URI (the manage page)."""
     # A fixed mask skips segno's search for the prettiest one (80% of the time); scanners read any mask.
     return segno.make(url, error="m", mask=0).svg_data_uri(scale=6, border=2)
+
+
+def qr_png(url: str) -> bytes:
+    """The QR code of `url` as a PNG, the image format every mail client shows (emails link to it)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m", mask=0).save(buffer, kind="png", scale=6, border=2)
+    return buffer.getvalue()
 
 
 def check_in(session: Session, *, appointment_id: uuid.UUID, method: str, notes: str | None, actor: Principal,

@@ -33,6 +33,10 @@ def ics_url(appointment_id: uuid.UUID, token: str) -> str:
     return f"{_base()}/api/v1/appointments/{appointment_id}/calendar.ics?token={token}"
 
 
+def check_in_qr_url(appointment_id: uuid.UUID, token: str) -> str:
+    return f"{_base()}/api/v1/appointments/{appointment_id}/check-in-qr.png?token={token}"
+
+
 def book_url(calendar_slug: str) -> str:
     return f"{_base()}/book/{calendar_slug}"
 

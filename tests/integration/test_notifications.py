@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -46,7 +47,12 @@ def test_confirmation_email_has_everything_a_customer_needs(client, make_calenda
                    appointment["links"]["manage"], "calendar.google.com", "outlook.live.com"):
         assert needle in text, needle
     assert "&lt;script&gt;" in html and "<script>" not in html
-    assert 'href="' + appointment["links"]["manage"] in html and "data:image/svg+xml" in html  # QR code
+    assert 'href="' + appointment["links"]["manage"] in html
+    # The check-in QR code is a PNG the email links to (mail clients drop inline SVG and data: URIs).
+    qr_src = re.search(r'<img src="([^"]+check-in-qr\.png[^"]*)"', html).group(1).replace("&amp;", "&")
+    qr = client.get(qr_src[qr_src.index("/api/v1/"):])
+    assert qr.status_code == 200 and qr.headers["content-type"] == "image/png" and qr.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get(qr_src[qr_src.index("/api/v1/"):].split("?")[0]).status_code == 403  # no token
     event = ics.walk("VEVENT")[0]
     assert str(ics["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1
     assert event["DTSTART"].dt == start and event["DTEND"].dt == start + timedelta(minutes=30)

@@ -36,8 +36,8 @@ PUBLIC = {
     ("GET", "/api/v1/calendars/{calendar_ref}/slots"),
     ("POST", "/api/v1/appointments"),  # booking
     # Customer routes: the manage token (or a signed link) stands in for the key.
-    ("GET", A_ID), ("GET", A_ID + "/calendar.ics"), ("POST", A_ID + "/cancel"), ("POST", A_ID + "/reschedule"),
-    ("PUT", A_ID + "/reschedule/confirm"), ("POST", A_ID + "/proposal"), ("POST", A_ID + "/check-in"),
+    ("GET", A_ID), ("GET", A_ID + "/calendar.ics"), ("GET", A_ID + "/check-in-qr.png"), ("POST", A_ID + "/cancel"),
+    ("POST", A_ID + "/reschedule"), ("PUT", A_ID + "/reschedule/confirm"), ("POST", A_ID + "/proposal"), ("POST", A_ID + "/check-in"),
     ("POST", A_ID + "/push-subscriptions"),
 }
 
@@ -118,7 +118,8 @@ def test_a_manage_token_opens_only_its_own_appointment(client, admin, make_calen
     assert client.get(f"/api/v1/appointments/{a['id']}", headers=mine).status_code == 200  # the token works
 
     push = {"endpoint": "https://push.example/sub", "keys": {"p256dh": "key", "auth": "auth"}}
-    attempts = [("GET", "", None), ("GET", "/calendar.ics", None), ("POST", "/cancel", {"reason": "not mine"}),
+    attempts = [("GET", "", None), ("GET", "/calendar.ics", None), ("GET", "/check-in-qr.png", None),
+                ("POST", "/cancel", {"reason": "not mine"}),
                 ("POST", "/reschedule", {}), ("POST", "/check-in", {"method": "link"}),
                 ("POST", "/check-in", {"method": "qr_code"}), ("POST", "/push-subscriptions", push)]
     for method, suffix, body in attempts:
