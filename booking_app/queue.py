@@ -14,6 +14,7 @@ from booking_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slotwise-job")
+_running: set = set()  # embedded jobs queued and not yet finished
 
 
 @lru_cache(maxsize=4)
@@ -47,13 +48,15 @@ def enqueue(func_path: str, *args, job_id: str | None = None, retries: list[int]
             retry = Retry(max=len(retries), interval=retries) if retries else None
             rq_queue(settings.redis_url, settings.rq_queue).enqueue(func_path, *args, job_id=job_id, retry=retry)
         else:
-            _executor.submit(_run_embedded, func_path, args)
+            future = _executor.submit(_run_embedded, func_path, args)
+            _running.add(future)
+            future.add_done_callback(_running.discard)
     except Exception:  # noqa: BLE001
         log.warning("could not enqueue %s; the next sweep will pick it up", func_path, exc_info=True)
 
 
 def drain_embedded(timeout: float = 60) -> None:
-    """Wait until every embedded job queued so far has started (tests isolate their mail with it)."""
+    """Wait until every embedded job queued so far has finished (tests isolate their mail with it)."""
     from concurrent.futures import wait
 
-    wait([_executor.submit(lambda: None) for _ in range(_executor._max_workers)], timeout=timeout)
+    wait(list(_running), timeout=timeout)
