@@ -68,20 +68,29 @@ class ManageState(rx.State):
     def set_reason(self, value: str):
         self.reason = value[:500]
 
-    @rx.event
-    def cancel(self):
+    def _act(self, action, done: str, *, close_panel: bool):
+        """One customer action: busy while it runs (the button shows it), then the fresh booking and a
+        notice, or the refusal in words. Handlers `yield from` it."""
         if self.busy:
             return
         self.busy = True
         yield
         try:
-            manage_view.cancel_by_customer(self._token(), self.reason)
+            action()
             self._refresh()
-            self.panel, self.notice, self.notice_color = "", "Your appointment is cancelled. We sent you an email.", "grass"
+            if close_panel:
+                self.panel, self.hold_token = "", ""
+            self.notice, self.notice_color = done, "grass"
         except ServiceError as exc:
             self._fail(exc)
         finally:
             self.busy = False
+
+    @rx.event
+    def cancel(self):
+        token, reason = self._token(), self.reason
+        yield from self._act(lambda: manage_view.cancel_by_customer(token, reason),
+                             "Your appointment is cancelled. We sent you an email.", close_panel=True)
 
     # -- reschedule with a held slot ----------------------------------------------------------------
     @rx.event
@@ -124,19 +133,11 @@ class ManageState(rx.State):
 
     @rx.event
     def confirm_move(self):
-        if self.busy or not self.chosen:
+        if not self.chosen:
             return
-        self.busy = True
-        yield
-        try:
-            manage_view.confirm_reschedule(self._token(), self.hold_token, self.chosen)
-            self._refresh()
-            self.panel, self.hold_token = "", ""
-            self.notice, self.notice_color = "Moved. Your new confirmation is on its way by email.", "grass"
-        except ServiceError as exc:
-            self._fail(exc)
-        finally:
-            self.busy = False
+        token, hold, chosen = self._token(), self.hold_token, dict(self.chosen)
+        yield from self._act(lambda: manage_view.confirm_reschedule(token, hold, chosen),
+                             "Moved. Your new confirmation is on its way by email.", close_panel=True)
 
     @rx.event(background=True)
     async def count_down(self):
@@ -159,18 +160,9 @@ class ManageState(rx.State):
     # -- check-in and push --------------------------------------------------------------------------
     @rx.event
     def check_in(self):
-        if self.busy:
-            return
-        self.busy = True
-        yield
-        try:
-            manage_view.check_in_by_link(self._token())
-            self._refresh()
-            self.notice, self.notice_color = "You're checked in. Please take a seat; we'll call you.", "grass"
-        except ServiceError as exc:
-            self._fail(exc)
-        finally:
-            self.busy = False
+        token = self._token()
+        yield from self._act(lambda: manage_view.check_in_by_link(token),
+                             "You're checked in. Please take a seat; we'll call you.", close_panel=False)
 
     @rx.event
     def enable_push(self):
