@@ -25,11 +25,9 @@ router = APIRouter(prefix="/api/v1", tags=["customer"])
             response_class=Response, responses={200: {"content": {"text/calendar": {}}}, **errors(401, 403, 404, 422)})
 def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
                   token: Optional[str] = Depends(deps.manage_token)) -> Response:
-    with session_scope() as session:
-        appointment = get_appointment(session, appointment_id)
-        authorize(appointment, actor=actor, token=token)
-        body = build_ics(appointment, session.get(Calendar, appointment.calendar_id),
-                         method="CANCEL" if appointment.status in ("cancelled", "late_cancel") else "PUBLISH")
+    body = _for_appointment(appointment_id, actor, token, lambda session, appointment: build_ics(
+        appointment, session.get(Calendar, appointment.calendar_id),
+        method="CANCEL" if appointment.status in ("cancelled", "late_cancel") else "PUBLISH"))
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="appointment.ics"'})
 
@@ -38,11 +36,17 @@ def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.cal
             response_class=Response, responses={200: {"content": {"image/png": {}}}, **errors(401, 403, 404, 422)})
 def check_in_qr(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
                 token: Optional[str] = Depends(deps.manage_token)) -> Response:
+    image = _for_appointment(appointment_id, actor, token,
+                             lambda _, appointment: qr_png(check_in_url(appointment.id, appointment.lineage_id)))
+    return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+
+
+def _for_appointment(appointment_id: uuid.UUID, actor: Principal, token: Optional[str], build):
+    """`build(session, appointment)` for an appointment the caller may see (staff, or its manage token)."""
     with session_scope() as session:
         appointment = get_appointment(session, appointment_id)
         authorize(appointment, actor=actor, token=token)
-        image = qr_png(check_in_url(appointment.id, appointment.lineage_id))
-    return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
+        return build(session, appointment)
 
 
 @router.post("/appointments/{appointment_id}/push-subscriptions", status_code=201,
