@@ -25,13 +25,15 @@ def block(item) -> rx.Component:
 
 def timeline_column(column) -> rx.Component:
     return rx.box(
-        rx.text(column["name"], weight="bold", size="2", text_align="center", padding_y="4px"),
+        # One line, so every column's hour grid lines up with the hour labels; the full name on hover.
+        rx.text(column["name"], weight="bold", size="2", text_align="center", padding_y="4px", white_space="nowrap",
+                overflow="hidden", text_overflow="ellipsis", title=column["business"] + " · " + column["name"]),
         rx.box(
             rx.foreach(C.hours, lambda h: rx.box(height=HOUR_HEIGHT, border_top=f"1px solid {rx.color('gray', 5)}")),
             rx.foreach(C.items, lambda i: rx.cond(i["calendar_id"] == column["id"], block(i))),
             position="relative",
         ),
-        flex="1", min_width="9rem",
+        flex="1", min_width="6.5rem",
     )
 
 

@@ -102,7 +102,7 @@ def book(session: Session, *, request: BookingRequest, actor: Principal, now: da
 
     if request.customer_id is not None:
         contacts.check_matches(contacts.get_contact(session, request.customer_id), request.customer_email)
-    contact = contacts.find_or_create(  # before the lock: it needs none (a refused booking rolls it back)
+    contact_id = contacts.find_or_create(  # before the lock: it needs none (a refused booking rolls it back)
         session, email=request.customer_email, name=request.customer_name, phone=request.customer_phone,
         timezone=request.timezone, language=request.language,
     )
@@ -113,7 +113,7 @@ def book(session: Session, *, request: BookingRequest, actor: Principal, now: da
     if overlapping(session, calendar_id=calendar.id, busy_start=busy_start, busy_end=busy_end):
         raise SlotUnavailable(taken, available_slots=nearest())
 
-    appointment = _new_appointment(request, calendar, appointment_type, contact.id, busy_start, busy_end, now)
+    appointment = _new_appointment(request, calendar, appointment_type, contact_id, busy_start, busy_end, now)
     insert_guarded(session, appointment, on_overlap=lambda: SlotUnavailable(taken, available_slots=nearest()))
 
     planned = reminders.plan(session, appointment=appointment, calendar=calendar, now=now) \
