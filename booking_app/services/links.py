@@ -11,7 +11,8 @@ import hashlib
 import hmac
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import quote_plus
 
 from booking_app.settings import get_settings
 
@@ -41,20 +42,24 @@ def book_url(calendar_slug: str) -> str:
     return f"{_base()}/book/{calendar_slug}"
 
 
+@lru_cache(maxsize=4096)
+def _q(value: str) -> str:
+    """Query-string encoding, cached: titles and places repeat across a list page's items."""
+    return quote_plus(value)
+
+
 def _compact(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
 def google_url(*, title: str, start: datetime, end: datetime, details: str, location: str) -> str:
-    query = urlencode({"action": "TEMPLATE", "text": title, "dates": f"{_compact(start)}/{_compact(end)}",
-                       "details": details, "location": location})
-    return f"https://calendar.google.com/calendar/render?{query}"
+    return (f"https://calendar.google.com/calendar/render?action=TEMPLATE&text={_q(title)}"
+            f"&dates={_compact(start)}%2F{_compact(end)}&details={_q(details)}&location={_q(location)}")
 
 
 def outlook_url(*, title: str, start: datetime, end: datetime, details: str, location: str) -> str:
     def fmt(value: datetime) -> str:
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _q(value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
-    query = urlencode({"path": "/calendar/action/compose", "rru": "addevent", "subject": title,
-                       "startdt": fmt(start), "enddt": fmt(end), "body": details, "location": location})
-    return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"
+    return (f"https://outlook.live.com/calendar/0/deeplink/compose?path=%2Fcalendar%2Faction%2Fcompose&rru=addevent"
+            f"&subject={_q(title)}&startdt={fmt(start)}&enddt={fmt(end)}&body={_q(details)}&location={_q(location)}")
