@@ -89,7 +89,7 @@ def option_button(option) -> rx.Component:
     selected = M.chosen["slot_id"] == option["slot_id"]
     return rx.button(option["label"], on_click=M.choose(option), variant=rx.cond(selected, "solid", "outline"),
                      custom_attrs={"aria-pressed": rx.cond(selected, "true", "false")}, width="100%",
-                     style=FOCUS_CSS)
+                     style={**FOCUS_CSS, "height": "auto", "min_height": "2rem", "white_space": "normal"})
 
 
 def reschedule_panel() -> rx.Component:

@@ -41,6 +41,12 @@ def when_label(moment: datetime, tz: str, locale: str = "en") -> str:
     return f"{format_date(local, 'full', locale=locale)}, {format_time(local, 'short', locale=locale)} ({local.tzname()})"
 
 
+def short_when_label(moment: datetime, tz: str, locale: str = "en") -> str:
+    """'Tue, Dec 8 · 9:30 AM EST': fits a button in a grid of choices."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{format_date(local, 'EEE, MMM d', locale=locale)} · {format_time(local, 'short', locale=locale)} {local.tzname()}"
+
+
 def price_label(appointment_type: AppointmentType, locale: str = "en") -> str:
     if not appointment_type.price:
         return "Free"

@@ -112,7 +112,7 @@ class ManageState(rx.State):
 
     def _option(self, slot: dict) -> dict[str, str]:
         start = datetime.fromisoformat(slot["start_time"].replace("Z", "+00:00"))
-        return {**{k: str(v) for k, v in slot.items()}, "label": customer_view.when_label(start, self.a["timezone"])}
+        return {**{k: str(v) for k, v in slot.items()}, "label": customer_view.short_when_label(start, self.a["timezone"])}
 
     @rx.event
     def pick_day(self, day: str):
