@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 import uuid
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -138,12 +139,19 @@ def _windows_for(day: date, rules: AvailabilityRules) -> Sequence[Sequence[str]]
     return rules.weekly_hours.get(DAYS[day.weekday()], ())
 
 
-def _day_starts(day: date, duration: timedelta, rules: AvailabilityRules, zone: ZoneInfo) -> list[datetime]:
+def _day_starts(day: date, duration: timedelta, rules: AvailabilityRules, zone: ZoneInfo) -> tuple[datetime, ...]:
     """UTC starts of the grid slots of one local day, in order."""
-    starts = []
-    step = rules.slot_interval_minutes
+    windows = tuple(tuple(window) for window in _windows_for(day, rules))
+    return _grid(day, duration, rules.slot_interval_minutes, zone, windows)
+
+
+@lru_cache(maxsize=2048)  # ~100 datetimes a day: a few MB at most
+def _grid(day: date, duration: timedelta, step: int, zone: ZoneInfo,
+          windows: tuple[tuple[str, str], ...]) -> tuple[datetime, ...]:
+    """Cached: a calendar's day looks the same for every booking and every slots request that day."""
+    starts: list[datetime] = []
     midnight = datetime.combine(day, time(0))
-    for window_start, window_end in _windows_for(day, rules):
+    for window_start, window_end in windows:
         first, last = _minutes(window_start), _minutes(window_end)
         end_local = (midnight + timedelta(minutes=last)).replace(tzinfo=zone, fold=1)
         window_end_utc = end_local.astimezone(timezone.utc)
@@ -156,7 +164,7 @@ def _day_starts(day: date, duration: timedelta, rules: AvailabilityRules, zone: 
                 break
             if not starts or start_utc > starts[-1]:
                 starts.append(start_utc)
-    return starts
+    return tuple(starts)
 
 
 def offered_starts(*, duration_minutes: int, rules: AvailabilityRules, range_start: datetime,
