@@ -25,9 +25,12 @@ def block(item) -> rx.Component:
 
 def timeline_column(column) -> rx.Component:
     return rx.box(
-        # One line, so every column's hour grid lines up with the hour labels; the full name on hover.
-        rx.text(column["name"], weight="bold", size="2", text_align="center", padding_y="4px", white_space="nowrap",
+        # Two fixed lines (name, then the zone its hours are in), so every column's hour grid lines up
+        # with the hour labels; the full name on hover.
+        rx.text(column["name"], weight="bold", size="2", text_align="center", padding_top="4px", white_space="nowrap",
                 overflow="hidden", text_overflow="ellipsis", title=column["business"] + " · " + column["name"]),
+        rx.text(column["zone_label"], size="1", color=rx.color("gray", 11), text_align="center", padding_bottom="4px",
+                white_space="nowrap", overflow="hidden", text_overflow="ellipsis"),
         rx.box(
             rx.foreach(C.hours, lambda h: rx.box(height=HOUR_HEIGHT, border_top=f"1px solid {rx.color('gray', 5)}")),
             rx.foreach(C.items, lambda i: rx.cond(i["calendar_id"] == column["id"], block(i))),
@@ -40,7 +43,7 @@ def timeline_column(column) -> rx.Component:
 def timeline() -> rx.Component:
     return rx.card(
         rx.flex(
-            rx.box(rx.text("\u00a0", size="2", padding_y="4px"),
+            rx.box(rx.text("\u00a0", size="2", padding_top="4px"), rx.text("\u00a0", size="1", padding_bottom="4px"),
                    rx.foreach(C.hours, lambda h: rx.text(h, size="1", height=HOUR_HEIGHT, color=rx.color("gray", 11))),
                    width="3.5rem"),
             rx.foreach(C.columns, timeline_column),

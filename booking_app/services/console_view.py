@@ -33,12 +33,17 @@ def day_board(day: date) -> dict:
         first = min([DAY_START] + [r.start_time.astimezone(z).hour for _, z, rows in per_calendar for r in rows])
         last = max([DAY_END] + [min(24, r.end_time.astimezone(z).hour + 1) for _, z, rows in per_calendar
                                 for r in rows])
-        columns = [{"id": str(c.id), "name": c.name, "business": c.business_name, "timezone": c.timezone}
-                   for c, _, _ in per_calendar]
+        columns = [{"id": str(c.id), "name": c.name, "business": c.business_name, "timezone": c.timezone,
+                    "zone_label": zone_label(c.timezone)} for c, _, _ in per_calendar]
         items = [_item(row, calendar, zone, first, last, row.id in checked, type_names)
                  for calendar, zone, rows in per_calendar for row in rows]
         items.sort(key=lambda i: i["start_time"])
         return {"calendars": columns, "items": items, "hours": [f"{h:02d}:00" for h in range(first, last)]}
+
+
+def zone_label(tz: str) -> str:
+    """'New York time': each column's hours are its calendar's own local time."""
+    return f"{tz.rsplit('/', 1)[-1].replace('_', ' ')} time"
 
 
 def _day_rows(session, calendar: Calendar, day: date) -> list[Appointment]:
