@@ -53,7 +53,7 @@ CALENDARS = [
         ),
         "types": [
             dict(slug="support", name="Haarberatung (Telefon)", duration_minutes=20, location_type="phone",
-                 email_template="support", description="Kurze Beratung am Telefon."),
+                 email_template="support", description="Kurze Beratung am Telefon.", currency="EUR"),
             dict(slug="haircut", name="Schnitt & Föhnen", duration_minutes=45, location_type="in_person",
                  location_address="Lindenstraße 4, 10969 Berlin", price=48, currency="EUR"),
         ],

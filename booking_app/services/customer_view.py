@@ -69,8 +69,15 @@ def calendar_page(slug: str) -> dict:
         policy = CancellationPolicy.from_dict(calendar.cancellation_policy)
         return {"id": str(calendar.id), "slug": calendar.slug, "name": calendar.name,
                 "business": calendar.business_name, "timezone": calendar.timezone,
-                "language": calendar.language, "policy": policy.describe(types[0].currency if types else ""),
+                "language": calendar.language, "policy": policy.describe(fee_currency(types)),
                 "reminder_hint": reminder_hint(calendar), "types": [type_dict(t) for t in types]}
+
+
+def fee_currency(types) -> str:
+    """The currency a late-cancel fee is charged in: that of the priced types (free ones may carry
+    the default), else the first type's."""
+    priced = [t.currency for t in types if t.price and t.price > 0]
+    return (priced or [t.currency for t in types] or [""])[0]
 
 
 def reminder_hint(calendar: Calendar) -> str:

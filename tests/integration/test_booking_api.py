@@ -183,3 +183,13 @@ def test_one_contact_per_email_kept_current_by_each_booking(client, make_calenda
     book(client, calendar, future_day(5).replace(hour=13), email=email, customer_name="Ann Married",
          timezone="Europe/Berlin")
     assert contact().updated_at == moved.updated_at  # nothing new, nothing written
+
+
+def test_booking_page_states_the_late_fee_in_the_priced_types_currency(make_calendar):
+    from booking_app.services.customer_view import calendar_page
+
+    calendar = make_calendar(
+        cancellation_policy={"lead_time_hours": 12, "late_cancellation": "fee", "late_cancel_fee": 15},
+        types=({"slug": "call", "name": "Phone call", "duration_minutes": 20},  # free: currency left at default
+               {"slug": "cut", "name": "Haircut", "duration_minutes": 45, "price": "48", "currency": "EUR"}))
+    assert calendar_page(calendar["slug"])["policy"].endswith("cost a fee of 15.00 EUR.")
