@@ -197,22 +197,13 @@ def smtp(monkeypatch):
 @pytest.fixture
 def providers(monkeypatch):
     """Twilio's Messages API and a push endpoint on a local HTTP server; SMS and push configured."""
-    import base64
-
-    from cryptography.hazmat.primitives import serialization
-    from py_vapid import Vapid02
-
     from booking_app.settings import get_settings
     from tests.support.fake_providers import Providers
+    from tests.support.vapid import vapid_env
 
     fake = Providers()
-    vapid = Vapid02()
-    vapid.generate_keys()
-    der = vapid.private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption())
     use_env(monkeypatch, {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "secret",
-                       "TWILIO_FROM_NUMBER": "+15550000000", "TWILIO_BASE_URL": fake.base_url,
-                       "VAPID_PRIVATE_KEY": base64.urlsafe_b64encode(der).decode().rstrip("=")})
+                       "TWILIO_FROM_NUMBER": "+15550000000", "TWILIO_BASE_URL": fake.base_url, **vapid_env()})
     yield fake
     fake.stop()
     monkeypatch.undo()

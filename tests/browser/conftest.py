@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import configure, create_pg_database, drop_pg_database, free_port, require, start_private_redis
 from tests.support.servers import ROOT, start_full_app
+from tests.support.vapid import vapid_env
 
 expect.set_options(timeout=20_000)  # the first render of a page in a fresh server can take a while
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -69,7 +70,7 @@ def web_app(pg_server, tmp_path_factory):
     with session_scope() as session:
         create_user(session, email=STAFF_EMAIL, name="Front Desk", password=STAFF_PASSWORD, role="admin")
     env = {"DATABASE_URL": url, "REDIS_URL": redis_server.url, "SMTP_HOST": "", "RATE_LIMIT_ENABLED": "false",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **vapid_env()}  # push reminders enabled
     server = start_full_app(env, port, tmp_path_factory.mktemp("app") / "app.log")
     server.slugs = slugs
     yield server

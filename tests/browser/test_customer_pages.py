@@ -221,3 +221,50 @@ def test_every_customer_page_passes_axe_and_fits_a_phone(web_app, browser, schem
                 failures[f"{label}-overflow"] = overflow
         context.close()
     assert not failures, failures
+
+
+# The browser's own push service (FCM for Chromium) is outside this machine: the page's PushManager
+# hands out a subscription a real browser would, everything after it (our script, service worker,
+# API, database) is real.
+FAKE_PUSH_SERVICE = """
+PushManager.prototype.subscribe = async function () {
+  return { toJSON: () => ({ endpoint: "https://push.example.test/send/%s",
+                            keys: { p256dh: "%s", auth: "%s" } }) };
+};
+"""
+
+
+def test_push_opt_in_stores_the_browsers_subscription(web_app, page):
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from booking_app.models import PushSubscription
+
+    appointment_id, token = booked_via_service(web_app, "easy", on_the_half_hour(60), "push.me@example.com")
+    browser_key = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
+    endpoint_id = uuid.uuid4().hex
+    page.context.grant_permissions(["notifications"], origin=web_app.base_url)
+    page.add_init_script(FAKE_PUSH_SERVICE % (endpoint_id, b64(browser_key), b64(os.urandom(16))))
+    page.goto(f"{web_app.base_url}/manage/{token}")
+    page.get_by_role("button", name="Push reminders").click()
+    expect(page.get_by_text("Reminders will pop up on this device.")).to_be_visible()
+    with session_scope() as session:
+        stored = session.execute(sa.select(PushSubscription).where(
+            PushSubscription.endpoint == f"https://push.example.test/send/{endpoint_id}")).scalar_one()
+        appointment = session.get(Appointment, uuid.UUID(appointment_id))
+    assert stored.lineage_id == appointment.lineage_id
+
+
+def test_push_opt_in_explains_a_refusal(web_app, browser):
+    context = browser.new_context()  # notifications not granted: the browser says no
+    page = context.new_page()
+    _, token = booked_via_service(web_app, "easy", on_the_half_hour(62), "no.push@example.com")
+    page.goto(f"{web_app.base_url}/manage/{token}")
+    page.get_by_role("button", name="Push reminders").click()
+    expect(page.get_by_text("Push reminders could not be turned on: notifications are blocked.")).to_be_visible()
+    context.close()
