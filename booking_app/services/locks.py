@@ -15,12 +15,11 @@ OVERLAP_SQLSTATES = {"23P01", "40P01"}  # exclusion violation; deadlock between 
 
 
 def lock_calendar(session: Session, calendar_id: uuid.UUID) -> None:
-    """PostgreSQL: a transaction-scoped advisory lock per calendar, so racing bookings queue up
-    instead of deadlocking; other calendars proceed in parallel. SQLite: BEGIN IMMEDIATE already
+    """PostgreSQL: a transaction-scoped advisory lock per calendar, so racing reschedules and
+    proposals queue up instead of deadlocking; other calendars proceed in parallel. SQLite: BEGIN IMMEDIATE already
     holds the single writer lock."""
     if is_postgres(session):
-        key = (calendar_id.int >> 64) - (1 << 63)  # fits a signed bigint
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        _advisory_xact_lock(session, (calendar_id.int >> 64) - (1 << 63))  # fits a signed bigint
 
 
 def lock_slot(session: Session, calendar_id: uuid.UUID, start: datetime) -> None:
@@ -30,7 +29,11 @@ def lock_slot(session: Session, calendar_id: uuid.UUID, start: datetime) -> None
     overlapping different starts (a deadlock between two of those is an overlap too)."""
     if is_postgres(session):
         digest = hashlib.blake2b(f"{calendar_id}:{start.timestamp()}".encode(), digest_size=8).digest()
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, "big", signed=True)})
+        _advisory_xact_lock(session, int.from_bytes(digest, "big", signed=True))
+
+
+def _advisory_xact_lock(session: Session, key: int) -> None:
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def is_overlap_error(exc: DBAPIError) -> bool:

@@ -104,8 +104,8 @@ def appointment_dicts(session: Session, appointments: Sequence[Appointment]) -> 
 
 
 def appointment_detail(session: Session, appointment: Appointment, *, token: str | None = None) -> dict:
-    reminders = session.exec(select(AppointmentReminder).where(AppointmentReminder.appointment_id == appointment.id)
-                             .order_by(AppointmentReminder.scheduled_for))
+    reminders = session.exec(select(AppointmentReminder)  # detail_dict orders them
+                             .where(AppointmentReminder.appointment_id == appointment.id))
     history = session.exec(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)
                            .order_by(AuditEvent.created_at, AuditEvent.id))
     return detail_dict(
