@@ -83,9 +83,12 @@ def types_card() -> rx.Component:
 def keys_card() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("API keys", size="4", as_="h2"),
-        rx.cond(S.new_key, rx.callout(rx.text("Copy this key now; it is not shown again: ",
-                                              rx.code(S.new_key, custom_attrs={"data-new-key": "1"})),
-                                      icon="key-round", color_scheme="amber", role="status")),
+        rx.cond(S.key_shown, rx.callout(rx.vstack(
+            rx.el.label(rx.text("Copy this key now; it is not shown again:"), html_for="new-key"),
+            # Filled by the create event itself (rx.set_value): the key is never a state var.
+            rx.el.input(id="new-key", read_only=True, default_value="", custom_attrs={"data-new-key": "1"},
+                        style={"fontFamily": "monospace", "width": "100%", "padding": "4px 6px"}),
+            spacing="1", width="100%"), icon="key-round", color_scheme="amber", role="status", width="100%")),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(t) for t in
                                            ("Name", "Role", "Starts with", "State", "")])),

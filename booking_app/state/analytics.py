@@ -1,6 +1,7 @@
 """State of /analytics: the same service call as GET /api/v1/appointments/analytics, shaped for charts."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -30,31 +31,26 @@ class AnalyticsState(StaffState):
     lead_times: list[dict] = []
 
     @rx.event
-    def load(self):
-        denied = self.check_access()
-        if denied:
-            return denied
-        with session_scope() as session:
-            self.calendars = [{"id": str(c.id), "name": f"{c.business_name} · {c.name}"}
-                              for c in session.exec(select(Calendar).order_by(Calendar.business_name))]
+    async def load(self):
+        self.calendars = await asyncio.to_thread(_calendar_choices)
         if not self.start:
             today = date.today()
             self.start, self.end = (today - timedelta(days=56)).isoformat(), (today + timedelta(days=28)).isoformat()
-        self._query()
+        await self._query()
 
     @rx.event
-    def set_filter(self, name: str, value: str):
+    async def set_filter(self, name: str, value: str):
         if name in ("calendar_id", "start", "end", "group_by"):
-            setattr(self, name, value)
-            self._query()
+            setattr(self, name, str(value)[:64])
+            await self._query()
 
-    def _query(self) -> None:
+    async def _query(self) -> None:
+        """The analytics queries scan many rows: they run in a thread, never on the event loop."""
         try:
             query = analytics.parse_query(calendar_id=uuid.UUID(self.calendar_id) if self.calendar_id else None,
                                           start_date=self.start or None, end_date=self.end or None,
                                           group_by=self.group_by)
-            with session_scope() as session:
-                result = analytics.appointment_analytics(session, query)
+            result = await asyncio.to_thread(_analytics, query)
         except (ServiceError, ValueError) as exc:
             self.error = getattr(exc, "message", str(exc))
             return
@@ -91,3 +87,14 @@ def revenue_text(by_type: dict) -> str:
         for currency, amount in t["revenue_by_currency"].items():
             totals[currency] = totals.get(currency, 0) + amount
     return " + ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "0.00"
+
+
+def _calendar_choices() -> list[dict[str, str]]:
+    with session_scope() as session:
+        return [{"id": str(c.id), "name": f"{c.business_name} · {c.name}"}
+                for c in session.exec(select(Calendar).order_by(Calendar.business_name))]
+
+
+def _analytics(query) -> dict:
+    with session_scope() as session:
+        return analytics.appointment_analytics(session, query)

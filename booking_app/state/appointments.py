@@ -24,9 +24,6 @@ class AppointmentsState(StaffState):
 
     @rx.event
     def load(self):
-        denied = self.check_access()
-        if denied:
-            return denied
         self._search(reset=True)
 
     @rx.event
@@ -68,7 +65,7 @@ class AppointmentsState(StaffState):
 
     @rx.event
     def retry(self, notification_id: str):
-        error, event = self.act("Sending again.", lambda principal: staff_lists.retry(notification_id, principal))
+        error, event = self._act("Sending again.", lambda principal: staff_lists.retry(notification_id, principal))
         if error is None:
             self.open(self.detail["id"])
         return event

@@ -33,9 +33,6 @@ class ConsoleState(StaffState):
 
     @rx.event
     def load(self):
-        denied = self.check_access()
-        if denied:
-            return denied
         if not self.day:
             self.day = datetime.now(timezone.utc).date().isoformat()
         self._resync()
@@ -70,6 +67,8 @@ class ConsoleState(StaffState):
                     continue
                 if event is None and time.monotonic() - last_sync < RESYNC_SECONDS:
                     continue
+                if not await self._still_allowed():
+                    return  # signed out, revoked or deactivated: stop streaming; the board is forgotten
                 while True:  # read the board outside the state lock; again if the page switched days
                     board = await asyncio.to_thread(console_view.day_board, date.fromisoformat(day))
                     async with self:
@@ -115,7 +114,7 @@ class ConsoleState(StaffState):
 
     # -- actions: each is a service call; the board re-reads itself afterwards ----------------------
     def _run(self, done: str, call, *args):
-        error, event = self.act(done, lambda principal: call(*args, principal))
+        error, event = self._act(done, lambda principal: call(*args, principal))
         if error is None:
             self.selected, self.action, self.text = "", "", ""
             self._resync()

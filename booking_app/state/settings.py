@@ -1,6 +1,8 @@
 """State of /settings (admins only): one calendar's settings, its types, and API keys."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
 from booking_app.services import settings_view
@@ -8,22 +10,21 @@ from booking_app.state.staff import StaffState
 
 
 class SettingsState(StaffState):
+    access: ClassVar[str] = "admin"
     calendars: list[dict[str, str]] = []
     form: dict[str, str] = {}
     types: list[dict[str, str]] = []
     keys: list[dict[str, str]] = []
-    new_key: str = ""
+    key_shown: bool = False  # the new key itself never enters state: it goes to the page once (create_key)
     error: str = ""
 
     @rx.event
     def load(self):
-        denied = self.check_access(admin=True)
-        if denied:
-            return denied
         self._reload(keep=self.form.get("id", ""))
 
     def _reload(self, keep: str = "") -> None:
         data = settings_view.overview()
+        self.key_shown = False
         self.calendars, self.keys = data["calendars"], data["keys"]
         chosen = next((c for c in self.calendars if c["id"] == keep), self.calendars[0] if self.calendars else {})
         self.form = dict(chosen)
@@ -39,7 +40,7 @@ class SettingsState(StaffState):
 
     def _admin(self, done: str, action):
         """The event to return; a refusal's message also stays on the page above the form."""
-        error, event = self.act(done, action, admin=True)
+        error, event = self._act(done, action)
         self.error = error or ""
         if error is None:
             self._reload(keep=self.form.get("id", ""))
@@ -58,11 +59,13 @@ class SettingsState(StaffState):
     @rx.event
     def create_key(self, form: dict):
         name, role = str(form.get("key_name", "")), str(form.get("key_role", "staff"))
-
-        def create(principal) -> None:
-            self.new_key = settings_view.create_key(name, role, principal)
-
-        return self._admin("Key created.", create)
+        created: list[str] = []
+        event = self._admin("Key created.", lambda p: created.append(settings_view.create_key(name, role, p)))
+        if not created:
+            return event
+        # Shown once: the key travels only in this event, into the page's read-only field.
+        self.key_shown = True
+        return [event, rx.set_value("new-key", created[0])]
 
     @rx.event
     def revoke(self, key_id: str):

@@ -1,8 +1,12 @@
-"""Staff sign-in shared by every staff page: the session token lives in the browser's local
-storage (so a reload keeps you signed in) and is re-checked against the database on each use."""
+"""The base of every staff state: who is signed in, and who may call the handlers.
+
+The session token lives in the browser's local storage (a reload keeps you signed in) and is checked
+against the database on every handler call (`guard.py`): a subclass declares `access = "staff"` (the
+default) or `access = "admin"`, and every handler it defines is guarded by construction."""
 from __future__ import annotations
 
-from urllib.parse import quote
+import asyncio
+from typing import ClassVar
 
 import reflex as rx
 
@@ -10,35 +14,49 @@ from booking_app.db import session_scope, utcnow
 from booking_app.services import staff_auth
 from booking_app.services.errors import ServiceError
 from booking_app.services.principal import Principal
-from booking_app.state.routing import query_param
+from booking_app.state.guard import allowed, guard_handlers, principal_for_token, refusal
 
 
 class StaffState(rx.State):
+    access: ClassVar[str] = "staff"
     session_token: str = rx.LocalStorage("", name="slotwise_staff", sync=True)
     user_name: str = ""
     user_role: str = ""
 
-    def principal(self) -> Principal | None:
-        with session_scope() as session:
-            user = staff_auth.user_for_token(session, self.session_token, utcnow())
-            return staff_auth.principal_for(user) if user else None
+    def __init_subclass__(cls, **kwargs):
+        guard_handlers(cls, cls.access)
+        super().__init_subclass__(**kwargs)
 
-    def check_access(self, *, admin: bool = False):
-        """None when the visitor may see the page, else the redirect to the sign-in page."""
-        principal = self.principal()
-        if principal is None or (admin and not principal.is_admin):
-            self.user_name = self.user_role = ""
-            return rx.redirect(f"/login?next={quote(self.router.url.path.rstrip('/') or '/')}")
-        self.user_name, self.user_role = principal.label or "", principal.role or ""
-        return None
+    def _principal(self) -> Principal | None:
+        return principal_for_token(self.session_token)
 
-    def act(self, done: str, action, *, admin: bool = False):
+    def _forget(self) -> None:
+        """Drop everything this state holds (its rows belong to a session that is no longer valid)."""
+        self.reset()
+
+    async def _still_allowed(self) -> bool:
+        """For background handlers, which outlive the call the guard checked: is the session still
+        good? If not, the state forgets its data."""
+        principal = await asyncio.to_thread(principal_for_token, self.session_token)
+        if allowed(principal, self.access):
+            return True
+        async with self:
+            self._forget()
+        return False
+
+    def _show_identity(self, principal: Principal) -> None:
+        if (self.user_name, self.user_role) != (principal.label or "", principal.role or ""):
+            self.user_name, self.user_role = principal.label or "", principal.role or ""
+
+    def _act(self, done: str, action):
         """Run `action(principal)` (a service call) for the signed-in staff member.
         Returns (error, event): error is None on success, the service's message when it refused, and ""
-        when the session is gone (the event then redirects to sign-in instead of showing a toast)."""
-        principal = self.principal()
-        if principal is None or (admin and not principal.is_admin):
-            return "", self.check_access(admin=admin)
+        when the session is gone (the event then redirects to sign-in instead of showing a toast).
+        The guard already checked the caller; the service gets the principal as of now."""
+        principal = self._principal()
+        if not allowed(principal, self.access):
+            self._forget()
+            return "", refusal(self, principal)
         try:
             action(principal)
         except ServiceError as exc:
@@ -46,47 +64,22 @@ class StaffState(rx.State):
         return None, rx.toast.success(done)
 
     @rx.event
-    def sign_out(self):
-        with session_scope() as session:
-            staff_auth.logout(session, self.session_token, utcnow())
-        self.session_token, self.user_name, self.user_role = "", "", ""
+    async def sign_out(self):
+        """Revoke the session and forget every staff state's data, in memory and in the state store."""
+        token = self.session_token
+        if token:
+            with session_scope() as session:
+                staff_auth.logout(session, token, utcnow())
+        for state_cls in _staff_state_classes():
+            (await self.get_state(state_cls)).reset()
+        self.reset()
         return rx.redirect("/login")
 
 
-class LoginState(StaffState):
-    email: str = ""
-    password: str = ""
-    error: str = ""
-    busy: bool = False
-
-    @rx.event
-    def set_email(self, value: str):
-        self.email = value[:255]
-
-    @rx.event
-    def set_password(self, value: str):
-        self.password = value[:500]
-
-    @rx.event
-    def submit(self, form: dict | None = None):
-        if self.busy:
-            return
-        # The submitted fields win over the debounced on_change copies, which may still be in flight.
-        form = form or {}
-        self.email, self.password = str(form.get("email", self.email)), str(form.get("password", self.password))
-        if not self.email.strip() or not self.password:
-            self.error = "Enter your email and password."
-            return
-        self.busy = True
-        yield
-        try:
-            with session_scope() as session:
-                token, _ = staff_auth.login(session, email=self.email, password=self.password, now=utcnow())
-        except ServiceError as exc:
-            self.error, self.password = exc.message, ""
-            return
-        finally:
-            self.busy = False
-        self.session_token, self.password, self.error = token, "", ""
-        target = query_param(self, "next")
-        yield rx.redirect(target if target.startswith("/") and not target.startswith("//") else "/console")
+def _staff_state_classes() -> list[type[StaffState]]:
+    found, pending = [], list(StaffState.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
