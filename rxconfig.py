@@ -6,6 +6,8 @@ from reflex.plugins.sitemap import SitemapPlugin
 from booking_app.settings import get_settings
 
 settings = get_settings()
+# Reflex imports this file first in every command and process: a bad SECRET_KEY stops `reflex run` here, in one line.
+settings.require_secrets()
 
 config = rx.Config(
     app_name="booking_app",
@@ -13,6 +15,8 @@ config = rx.Config(
     show_built_with_reflex=False,
     # Several backend processes share state through Redis in production; embedded keeps it in memory.
     redis_url=settings.redis_url or None,
+    # Browsers may open the websocket (and call the API) only from our own pages.
+    cors_allowed_origins=settings.allowed_origins,
     disable_plugins=[SitemapPlugin],
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large", appearance="inherit"))],
 )

@@ -80,4 +80,5 @@ def start_backend(env: dict[str, str], port: int, log_path: Path) -> RunningServ
 def start_full_app(env: dict[str, str], port: int, log_path: Path) -> RunningServer:
     """Pages, websocket and API on one port, as `make run` serves them."""
     args = ["reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)]
+    env = {"PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **env}  # the only origin allowed to open the websocket
     return RunningServer(args, env, port, log_path, ["/ping", "/api/v1/health", "/"], timeout=600)
