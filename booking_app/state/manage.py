@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 
 import reflex as rx
@@ -166,7 +167,8 @@ class ManageState(rx.State):
 
     @rx.event
     def enable_push(self):
-        return rx.call_script(f"window.slotwisePush({self.a['id']!r}, {self._token()!r})",
+        # json.dumps makes both values JavaScript string literals, whatever the URL held.
+        return rx.call_script(f"window.slotwisePush({json.dumps(self.a.get('id', ''))}, {json.dumps(self._token())})",
                               callback=ManageState.push_result)
 
     @rx.event
