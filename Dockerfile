@@ -25,8 +25,9 @@ COPY jobs ./jobs
 # Editable: the app finds alembic.ini and alembic/ next to the booking_app package (settings.PROJECT_ROOT).
 RUN pip install -e .
 
-# Build the frontend once at image build time so `reflex run --env prod` starts from a warm .web/.
-RUN reflex export --frontend-only --no-zip
+# Build the frontend once at image build time so `reflex run --env prod` starts from a warm .web/. The throwaway
+# SECRET_KEY keeps the embedded mode from writing a key file into the image (containers get theirs at run time).
+RUN SECRET_KEY=build-only-not-a-secret reflex export --frontend-only --no-zip
 
 EXPOSE 3000
 CMD ["reflex", "run", "--env", "prod", "--backend-host", "0.0.0.0", "--frontend-port", "3000", "--backend-port", "3000"]

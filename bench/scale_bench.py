@@ -29,6 +29,8 @@ import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
+from tests.conftest import SECRET_KEY  # noqa: E402 - the run's random key (DATABASE_URL mode requires one)
+
 ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -41,7 +43,7 @@ def point_app_at(url: str) -> None:
     from booking_app.db import dispose_engines
     from booking_app.settings import get_settings
 
-    os.environ.update(DATABASE_URL=url, REDIS_URL="", RATE_LIMIT_ENABLED="false")
+    os.environ.update(DATABASE_URL=url, REDIS_URL="", RATE_LIMIT_ENABLED="false", SECRET_KEY=SECRET_KEY)
     get_settings.cache_clear()
     dispose_engines()
 

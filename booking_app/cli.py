@@ -65,14 +65,26 @@ def user_create(email: str = typer.Option(...), name: str = typer.Option(...),
 @app.command("seed-demo")
 def seed_demo(weeks_back: int = 3, weeks_ahead: int = 3,
               appointments: int = typer.Option(0, help="also bulk-load N historical appointments "
-                                                       "(PostgreSQL COPY, new calendars)")) -> None:
-    """Load the demo business (skipped for calendars that already exist)."""
-    from booking_app.demo import DEMO_LOGIN
+                                                       "(PostgreSQL COPY, new calendars)"),
+              reset_admin_password: bool = typer.Option(
+                  False, help="give the existing demo admin a new random password (printed) and end its sessions"),
+              ) -> None:
+    """Load the demo business (skipped for calendars that already exist). The demo admin's random password
+    is printed when the admin is created (or with --reset-admin-password), and never again."""
+    from booking_app.demo import DEMO_ADMIN_EMAIL, demo_admin
     from booking_app.demo import seed_demo as run
+    from booking_app.settings import get_settings
 
+    get_settings().require_secrets()
+    password = demo_admin(reset_password=reset_admin_password)
     created = run(weeks_back=weeks_back, weeks_ahead=weeks_ahead)
-    typer.echo(f"demo data ready ({created} new appointments); staff console login: "
-               f"{DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}")
+    typer.echo(f"demo data ready ({created} new appointments)")
+    if password:
+        typer.echo(f"staff console login: {DEMO_ADMIN_EMAIL} / {password}  (shown only now; "
+                   "`booking-app seed-demo --reset-admin-password` makes a new one)")
+    else:
+        typer.echo(f"staff console login: {DEMO_ADMIN_EMAIL} already exists and keeps the password printed when "
+                   "it was created (`booking-app seed-demo --reset-admin-password` makes a new one)")
     if appointments:
         from booking_app.bulk_seed import BulkSeedError, bulk_seed
 
@@ -89,7 +101,9 @@ def seed_demo(weeks_back: int = 3, weeks_ahead: int = 3,
 def jobs_tick() -> None:
     """Run one pass of all periodic work now, synchronously."""
     from booking_app.services.periodic import run_tick
+    from booking_app.settings import get_settings
 
+    get_settings().require_secrets()
     logging.basicConfig(level=logging.INFO)
     typer.echo(json.dumps(run_tick()))
 
@@ -109,6 +123,7 @@ def worker(burst: bool = typer.Option(False, help="exit when the queue is empty"
     """Run an RQ worker (with its scheduler, so retries with backoff fire on time)."""
     from booking_app.settings import get_settings
 
+    get_settings().require_secrets()
     import jobs.notifications  # noqa: F401 - imported once here, so forked work horses start warm
     import jobs.sweep  # noqa: F401
     from booking_app.notify.compose import warm_up
@@ -125,6 +140,7 @@ def scheduler(interval: int = typer.Option(60, help="seconds between sweeps")) -
     from booking_app.settings import get_settings
     from jobs.scheduler import make_scheduler, run_forever
 
+    get_settings().require_secrets()
     logging.basicConfig(level=logging.INFO)
     run_forever(make_scheduler(_require_redis(), get_settings().rq_queue), interval)
 

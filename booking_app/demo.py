@@ -3,17 +3,20 @@ and some weeks of appointments in every status. Safe to run twice."""
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from booking_app.db import session_scope, utcnow
-from booking_app.models import AppointmentCheckIn, Calendar, Notification
-from booking_app.services import calendars, reminders
+from booking_app.models import AppointmentCheckIn, Calendar, Notification, StaffSession, StaffUser
+from booking_app.services import audit, calendars, reminders
 from booking_app.services.booking import BookingRequest, book
-from booking_app.services.principal import Principal
+from booking_app.services.principal import SYSTEM, Principal
+from booking_app.services.users import create_user, hasher
 
 SEEDER = Principal(kind="staff", role="admin", label="demo seed", actor_type="system")
 
@@ -135,22 +138,40 @@ def _seed_one(calendar_id, appointment_type, start: datetime, rng: random.Random
     return 1
 
 
-DEMO_LOGIN = ("admin@slotwise.demo", "slotwise-demo-password")  # printed by seed-demo; demo data only
+DEMO_ADMIN_EMAIL = "admin@slotwise.demo"
+PUBLISHED_PASSWORD = "slotwise-demo-password"  # what older versions gave the demo admin (and the README showed)
 
 
 def seed_demo(*, weeks_back: int = 3, weeks_ahead: int = 3, seed: int = 7) -> int:
+    """The demo calendars and their appointments (the login is `demo_admin`'s); returns how many were new."""
     rng = random.Random(seed)
     today = utcnow().date()
-    _seed_demo_login()
     return sum(_seed_calendar(spec, rng, today, weeks_back, weeks_ahead) for spec in CALENDARS)
 
 
-def _seed_demo_login() -> None:
-    from sqlmodel import select
-
-    from booking_app.models import StaffUser
-    from booking_app.services.users import create_user
-
+def demo_admin(*, reset_password: bool = False) -> str | None:
+    """The demo's admin login, with a random password that is returned once, never stored in clear nor
+    published. An existing admin keeps its password (None is returned) unless `reset_password`, or unless
+    it still has the password older versions published: then it gets a new one and its open sessions end."""
+    password = secrets.token_urlsafe(15)  # 20 characters, 120 bits
     with session_scope() as session:
-        if session.exec(select(StaffUser).where(StaffUser.email == DEMO_LOGIN[0])).first() is None:
-            create_user(session, email=DEMO_LOGIN[0], name="Demo Admin", password=DEMO_LOGIN[1], role="admin")
+        user = session.exec(select(StaffUser).where(StaffUser.email == DEMO_ADMIN_EMAIL)).first()
+        if user is None:
+            create_user(session, email=DEMO_ADMIN_EMAIL, name="Demo Admin", password=password, role="admin")
+            return password
+        if not reset_password and not _verifies(user.password_hash, PUBLISHED_PASSWORD):
+            return None
+        now = utcnow()
+        user.password_hash = hasher.hash(password)
+        session.execute(sa.update(StaffSession).where(StaffSession.user_id == user.id,
+                                                      StaffSession.revoked_at.is_(None)).values(revoked_at=now))
+        audit.record(session, action="user.password_reset", actor=SYSTEM, entity_type="user",
+                     entity_id=str(user.id), data={"by": "seed-demo"})
+        return password
+
+
+def _verifies(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

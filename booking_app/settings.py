@@ -4,13 +4,21 @@
 """
 from __future__ import annotations
 
+import os
+import secrets
+import sys
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+OLD_DEFAULT_SECRET_KEY = "dev-insecure-secret-change-me"  # once the published default: never accepted
+MIN_SECRET_KEY_BYTES = 32
+MAKE_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+EMBEDDED_KEY_FILE = ".secret_key"
 
 
 class Settings(BaseSettings):
@@ -24,13 +32,16 @@ class Settings(BaseSettings):
 
     # Public addresses used in emails and links.
     public_base_url: str = Field("http://localhost:3000", description="Base URL customers reach the app at")
-    secret_key: str = Field("dev-insecure-secret-change-me", description="Signs reschedule and check-in tokens")
+    secret_key: SecretStr = Field(SecretStr(""), description=(
+        f"Signs manage, reschedule and check-in links. Required with DATABASE_URL: at least {MIN_SECRET_KEY_BYTES} "
+        f"random bytes, e.g. from {MAKE_SECRET_KEY}. Empty in embedded mode = a random key kept in "
+        f"{EMBEDDED_KEY_FILE} next to the SQLite file"))
 
     # Mail (aiosmtplib). Empty SMTP_HOST in embedded mode = local mail catcher.
     smtp_host: str = Field("", description="SMTP server host")
     smtp_port: int = Field(25, description="SMTP server port")
     smtp_username: str = Field("", description="SMTP user (optional)")
-    smtp_password: str = Field("", description="SMTP password (optional)")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password (optional)")
     smtp_starttls: bool = Field(False, description="Use STARTTLS")
     smtp_timeout_seconds: float = Field(10.0, description="Timeout per SMTP conversation")
     mail_catcher_dir: Path = Field(PROJECT_ROOT / "mail-catcher", description="Where the embedded mode keeps mail when SMTP_HOST is empty")
@@ -38,10 +49,10 @@ class Settings(BaseSettings):
 
     # SMS (twilio) and web push.
     twilio_account_sid: str = Field("", description="Twilio account SID; empty disables SMS")
-    twilio_auth_token: str = Field("", description="Twilio auth token")
+    twilio_auth_token: SecretStr = Field(SecretStr(""), description="Twilio auth token")
     twilio_from_number: str = Field("", description="Sender number for SMS")
     twilio_base_url: str = Field("", description="Override Twilio's API base URL (tests point it at a local server)")
-    vapid_private_key: str = Field("", description="VAPID private key (base64url) for web push; empty disables push")
+    vapid_private_key: SecretStr = Field(SecretStr(""), description="VAPID private key (base64url) for web push; empty disables push")
     vapid_public_key: str = Field("", description="VAPID public key shown to browsers")
     vapid_subject: str = Field("mailto:ops@slotwise.local", description="VAPID subject")
 
@@ -58,6 +69,36 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = Field(True, description="Turn public rate limits on/off (off for load benchmarks)")
     rate_limit_per_minute: int = Field(120, description="Public requests per client IP per minute")
 
+    @model_validator(mode="after")
+    def _embedded_secret_key(self) -> Settings:
+        """Embedded mode without a key of its own uses (and on first start creates) the data directory's key."""
+        if self.embedded and self.secret_key.get_secret_value() in ("", OLD_DEFAULT_SECRET_KEY):
+            self.secret_key = SecretStr(_embedded_key(Path(self.sqlite_path).parent / EMBEDDED_KEY_FILE))
+        return self
+
+    def secret_key_problem(self) -> str | None:
+        """Why this SECRET_KEY must not be used, or None. Only a database server requires one (embedded mode
+        keeps its own random key), so only then is a missing, default or short key refused."""
+        if self.embedded:
+            return None
+        key = self.secret_key.get_secret_value()
+        if not key:
+            return "SECRET_KEY is not set"
+        if key == OLD_DEFAULT_SECRET_KEY:
+            return "SECRET_KEY is the old published default"
+        if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+            return f"SECRET_KEY is too short ({len(key.encode())} bytes, at least {MIN_SECRET_KEY_BYTES} needed)"
+        return None
+
+    def require_secrets(self) -> None:
+        """For entry points (web app and API, worker, scheduler, CLI commands that sign links): refuse to start
+        with an unusable SECRET_KEY, in one line on stderr and exit status 2 rather than a traceback."""
+        problem = self.secret_key_problem()
+        if problem:
+            print(f"slotwise: refusing to start: {problem} (DATABASE_URL is set). Make a key with "
+                  f"{MAKE_SECRET_KEY} and set SECRET_KEY to it.", file=sys.stderr, flush=True)
+            raise SystemExit(2)
+
     @property
     def embedded(self) -> bool:
         return not self.database_url
@@ -73,6 +114,33 @@ class Settings(BaseSettings):
     @property
     def retry_delays(self) -> list[int]:
         return [int(x) for x in self.notification_retry_delays.split(",") if x.strip()]
+
+
+def _embedded_key(path: Path) -> str:
+    """The key in `path`, created with a random value (mode 0600) if there is none yet. Processes starting
+    together agree on one key: each writes a private temporary file and only the first hard link wins."""
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+        finally:
+            temporary.unlink(missing_ok=True)
+        key = path.read_text().strip()
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(f"{path} holds no usable key; delete it to have a new one made "
+                           "(outstanding manage links then stop working)")
+    return key
 
 
 @lru_cache

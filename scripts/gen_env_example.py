@@ -3,7 +3,9 @@ from pathlib import Path
 
 from booking_app.settings import PROJECT_ROOT, Settings
 
-lines = ["# Slotwise configuration. Every variable is optional; empty storage settings = embedded mode.", ""]
+lines = ["# Slotwise configuration. Empty storage settings = embedded mode, where every variable is optional.",
+         "# With DATABASE_URL set, SECRET_KEY is required (the app, worker and scheduler refuse to start without it).",
+         ""]
 for name, field in Settings.model_fields.items():
     default = field.default
     if isinstance(default, Path):

@@ -3,6 +3,7 @@ over real HTTP. Under CI=true a missing PostgreSQL, Redis or browser fails the r
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import tempfile
 import threading
@@ -17,6 +18,10 @@ CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 MAIL_CATCHER = tempfile.mkdtemp(prefix="slotwise-mail-")
+# One strong random SECRET_KEY per test session (and per benchmark run: bench/*.py import this module). With
+# DATABASE_URL set the app, worker and scheduler refuse to start without one; setting it in os.environ here
+# hands it to every server and worker the tests start (tests.support.servers.tool_env copies os.environ).
+SECRET_KEY = os.environ["SECRET_KEY"] = secrets.token_urlsafe(48)
 
 
 def require(what: str, reason: str) -> None:
@@ -39,7 +44,8 @@ def configure(database_url: str = "", sqlite_path: str = "", redis_url: str = ""
     from booking_app.settings import get_settings
 
     values = {"DATABASE_URL": database_url, "SQLITE_PATH": sqlite_path, "REDIS_URL": redis_url,
-              "RATE_LIMIT_ENABLED": "false", "MAIL_CATCHER_DIR": MAIL_CATCHER, "SMTP_HOST": "", **extra}
+              "RATE_LIMIT_ENABLED": "false", "MAIL_CATCHER_DIR": MAIL_CATCHER, "SMTP_HOST": "",
+              "SECRET_KEY": SECRET_KEY, **extra}
     for key, value in values.items():
         os.environ[key] = value
     get_settings.cache_clear()

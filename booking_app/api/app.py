@@ -76,6 +76,7 @@ def install_error_handlers(api: FastAPI) -> None:
 
 
 def create_api_app() -> FastAPI:
+    get_settings().require_secrets()  # no start with a missing, default or short SECRET_KEY (DATABASE_URL set)
     render.validate_all()  # a template that cannot render stops the start, never sends a blank email
     api = FastAPI(title="Slotwise API", version="1.0.0", description=DESCRIPTION,
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,

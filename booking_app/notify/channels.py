@@ -50,7 +50,8 @@ def run_coroutine(coroutine):
 
 def _smtp_options(settings) -> dict:
     return {"hostname": settings.smtp_host, "port": settings.smtp_port,
-            "username": settings.smtp_username or None, "password": settings.smtp_password or None,
+            "username": settings.smtp_username or None,
+            "password": settings.smtp_password.get_secret_value() or None,
             "start_tls": settings.smtp_starttls, "timeout": settings.smtp_timeout_seconds}
 
 
@@ -102,7 +103,8 @@ def send_sms(to: str, body: str) -> str:
     from twilio.base.exceptions import TwilioException
     from twilio.rest import Client
 
-    client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=_twilio_http())
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(),
+                    http_client=_twilio_http())
     try:
         return client.messages.create(to=to, from_=settings.twilio_from_number, body=body[:1600]).sid
     except (TwilioException, OSError) as exc:
@@ -126,12 +128,13 @@ def _twilio_http():
 
 def send_push(subscription: dict, payload: dict) -> None:
     settings = get_settings()
-    if not settings.vapid_private_key:
+    if not settings.vapid_private_key.get_secret_value():
         raise DeliveryError("web push is not configured (VAPID_PRIVATE_KEY is empty)")
     from pywebpush import WebPushException, webpush
 
     try:
-        webpush(subscription_info=subscription, data=json.dumps(payload), vapid_private_key=settings.vapid_private_key,
+        webpush(subscription_info=subscription, data=json.dumps(payload),
+                vapid_private_key=settings.vapid_private_key.get_secret_value(),
                 vapid_claims={"sub": settings.vapid_subject}, timeout=10)
     except (WebPushException, OSError) as exc:
         raise DeliveryError(f"push: {exc}") from exc

@@ -18,7 +18,8 @@ from booking_app.settings import get_settings
 
 
 def manage_token_for(lineage_id: uuid.UUID) -> str:
-    digest = hmac.new(get_settings().secret_key.encode(), f"manage:{lineage_id}".encode(), hashlib.sha256).digest()
+    key = get_settings().secret_key.get_secret_value().encode()
+    digest = hmac.new(key, f"manage:{lineage_id}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]  # 192 bits
 
 

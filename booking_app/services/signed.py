@@ -29,7 +29,8 @@ def _unb64(text: str) -> bytes:
 
 
 def _mac(body: str) -> str:
-    return _b64(hmac.new(get_settings().secret_key.encode(), body.encode(), hashlib.sha256).digest())
+    key = get_settings().secret_key.get_secret_value().encode()
+    return _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
 
 
 def sign(purpose: str, appointment_id: uuid.UUID, expires_at: datetime, **extra) -> str:

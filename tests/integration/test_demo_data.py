@@ -2,6 +2,7 @@
 run them as a new machine would, on both databases, and check what a visitor then finds."""
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 
@@ -24,7 +25,8 @@ def test_demo_data_on_sqlite_is_complete_and_safe_to_load_twice(tmp_path):
     assert cli(env, "db", "upgrade").returncode == 0
     first = cli(env, "seed-demo")
     assert first.returncode == 0, first.stderr
-    assert "admin@slotwise.demo / slotwise-demo-password" in first.stdout
+    login = re.search(r"staff console login: admin@slotwise\.demo / (\S+)", first.stdout)
+    assert login and login.group(1) != "slotwise-demo-password"  # a random password, printed once
     with sqlite3.connect(path) as db:
         calendars = {row[0] for row in db.execute("SELECT slug FROM calendars")}
         statuses = {row[0] for row in db.execute("SELECT DISTINCT status FROM appointments")}
@@ -35,6 +37,7 @@ def test_demo_data_on_sqlite_is_complete_and_safe_to_load_twice(tmp_path):
     assert count > 20 and admins == 1
     again = cli(env, "seed-demo")
     assert again.returncode == 0 and "(0 new appointments)" in again.stdout
+    assert "admin@slotwise.demo already exists" in again.stdout and login.group(1) not in again.stdout
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM appointments").fetchone()[0] == count
     refused = cli(env, "seed-demo", "--appointments", "10")  # bulk loading needs PostgreSQL's COPY
