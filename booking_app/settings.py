@@ -9,6 +9,7 @@ import secrets
 import sys
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,6 +107,17 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """CORS and websocket origins: only the public site's. Embedded (local demo) mode also takes
+        the same port on the other loopback name, so localhost and 127.0.0.1 both work."""
+        parts = urlsplit(self.public_base_url)
+        origins = [f"{parts.scheme}://{parts.netloc}"]
+        if self.embedded and parts.hostname in ("localhost", "127.0.0.1"):
+            other = "127.0.0.1" if parts.hostname == "localhost" else "localhost"
+            origins.append(f"{parts.scheme}://{other}" + (f":{parts.port}" if parts.port else ""))
+        return origins
 
     @property
     def is_postgres(self) -> bool:
