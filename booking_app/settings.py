@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     vapid_private_key: SecretStr = Field(SecretStr(""), description="VAPID private key (base64url) for web push; empty disables push")
     vapid_public_key: str = Field("", description="VAPID public key shown to browsers")
     vapid_subject: str = Field("mailto:ops@slotwise.local", description="VAPID subject")
+    outbound_allow_private: bool = Field(False, description="Also allow http and private, loopback and link-local "
+                                                            "hosts for user-given URLs such as push endpoints "
+                                                            "(development and tests only)")
 
     # Retries and periodic work.
     notification_retry_delays: str = Field("10,30,90", description="Seconds between notification retries (3 retries)")

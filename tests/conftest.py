@@ -202,14 +202,16 @@ def smtp(monkeypatch):
 
 @pytest.fixture
 def providers(monkeypatch):
-    """Twilio's Messages API and a push endpoint on a local HTTP server; SMS and push configured."""
+    """Twilio's Messages API and a push endpoint on a local HTTP server; SMS and push configured, and
+    outbound requests to this private host allowed (OUTBOUND_ALLOW_PRIVATE)."""
     from booking_app.settings import get_settings
     from tests.support.fake_providers import Providers
     from tests.support.vapid import vapid_env
 
     fake = Providers()
     use_env(monkeypatch, {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "secret",
-                       "TWILIO_FROM_NUMBER": "+15550000000", "TWILIO_BASE_URL": fake.base_url, **vapid_env()})
+                       "TWILIO_FROM_NUMBER": "+15550000000", "TWILIO_BASE_URL": fake.base_url,
+                       "OUTBOUND_ALLOW_PRIVATE": "true", **vapid_env()})
     yield fake
     fake.stop()
     monkeypatch.undo()

@@ -50,7 +50,9 @@ def _for_appointment(appointment_id: uuid.UUID, actor: Principal, token: Optiona
 
 
 @router.post("/appointments/{appointment_id}/push-subscriptions", status_code=201,
-             summary="Opt in to push reminders (manage token)", responses=errors(401, 403, 404, 422))
+             summary="Opt in to push reminders (manage token)",
+             responses=errors(401, 403, 404, 422, s422="url_not_allowed: the endpoint is not an https URL of a public "
+                                                       "host (checked again at each send); or validation_error"))
 def subscribe_push(appointment_id: uuid.UUID, body: PushSubscriptionIn, actor: Principal = Depends(deps.caller),
                    token: Optional[str] = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:

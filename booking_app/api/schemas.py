@@ -6,9 +6,11 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from booking_app.domain.tz import is_valid_timezone
+from booking_app.services import free_text
+from booking_app.services.free_text import MULTI_LINE
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
@@ -39,27 +41,22 @@ Email = Annotated[str, Field(max_length=255), AfterValidator(_email)]
 Phone = Annotated[Optional[str], Field(default=None, max_length=50), AfterValidator(_phone)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[Optional[str], Field(default=None, max_length=5000)]
+LongText = Annotated[Optional[str], Field(default=None, max_length=5000), MULTI_LINE]
 LocationType = Literal["in_person", "virtual", "phone"]
 Windows = dict[str, list[list[str]]]
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return isinstance(value, (list, tuple)) and any(_has_nul(v) for v in value)
-
-
 class In(BaseModel):
-    """A request body. PostgreSQL text cannot hold NUL (U+0000): refuse it per field as a 422."""
+    """A request body. Every string in it, however nested, follows services/free_text.py: one line
+    without control characters (NUL included, which PostgreSQL text cannot hold), unless its field
+    is marked MULTI_LINE. By default, so a new field cannot forget it; refused per field as a 422."""
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: object) -> object:
-        if _has_nul(value):
-            raise ValueError("must not contain NUL characters")
+    def _plain_text(cls, value: object, info: ValidationInfo) -> object:
+        message = free_text.problem(value, multi_line=MULTI_LINE in cls.model_fields[info.field_name].metadata)
+        if message:
+            raise ValueError(message)
         return value
 
 
@@ -160,7 +157,7 @@ def set_fields(model: BaseModel) -> dict:
 
 
 class CancelIn(Strict):
-    reason: str = Field("No reason given", min_length=1, max_length=2000)
+    reason: Annotated[str, MULTI_LINE] = Field("No reason given", min_length=1, max_length=2000)
     cancelled_by: Literal["customer", "owner", "system"] = "customer"
 
 
@@ -222,7 +219,8 @@ ERROR_DESCRIPTIONS = {
     404: "not_found: unknown id or slug",
     409: "conflict, invalid_transition or request_in_progress (a retry while the first is running)",
     410: "gone: the token has expired",
-    422: "validation_error with `details` naming each bad field, or idempotency_key_reused",
+    422: "validation_error with `details` naming each bad field, idempotency_key_reused, or url_not_allowed "
+         "(a URL the app must not fetch from or post to)",
     429: "rate_limited: too many public requests; retry after `Retry-After` seconds",
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds until the limit resets", "schema": {"type": "integer"}}}

@@ -1,5 +1,6 @@
 """Transports: SMTP (aiosmtplib) or the embedded mail catcher, SMS (twilio), web push (pywebpush).
-Each raises DeliveryError with a readable reason when the peer refuses or cannot be reached."""
+Each raises DeliveryError with a readable reason when the peer refuses or cannot be reached, and
+Undeliverable when the message can never be sent as it is."""
 from __future__ import annotations
 
 import asyncio
@@ -13,11 +14,19 @@ from pathlib import Path
 
 import aiosmtplib
 
+from booking_app import outbound
+from booking_app.services.errors import UrlNotAllowed
 from booking_app.settings import get_settings
 
 
 class DeliveryError(Exception):
-    pass
+    """The send failed; a later attempt may succeed."""
+    permanent = False
+
+
+class Undeliverable(DeliveryError):
+    """No attempt can succeed (the message cannot be composed, its address is refused): fail it now."""
+    permanent = True
 
 
 _open_batch: contextvars.ContextVar[SmtpBatch | None] = contextvars.ContextVar("smtp_batch", default=None)
@@ -135,6 +144,9 @@ def send_push(subscription: dict, payload: dict) -> None:
     try:
         webpush(subscription_info=subscription, data=json.dumps(payload),
                 vapid_private_key=settings.vapid_private_key.get_secret_value(),
-                vapid_claims={"sub": settings.vapid_subject}, timeout=10)
+                vapid_claims={"sub": settings.vapid_subject}, timeout=outbound.TIMEOUT_SECONDS,
+                requests_session=outbound.session())  # the endpoint is the browser's: checked at each send
+    except UrlNotAllowed as exc:
+        raise Undeliverable(f"push endpoint refused: {exc.message}") from exc
     except (WebPushException, OSError) as exc:
         raise DeliveryError(f"push: {exc}") from exc

@@ -1,6 +1,11 @@
-"""From an appointment and a message kind to something a channel can send."""
+"""From an appointment and a message kind to something a channel can send.
+
+Building a message either works or fails the same way on every attempt (data saved before the
+free-text rule, say a line break in a name that ends up in a header): any error doing it is
+Undeliverable, so the row fails for good with the reason instead of being retried or left `sending`."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -12,6 +17,7 @@ from babel.numbers import format_currency
 
 from booking_app.domain.policy import CancellationPolicy
 from booking_app.models import Appointment, AppointmentType, Calendar
+from booking_app.notify.channels import Undeliverable
 from booking_app.notify.ics import build_ics
 from booking_app.notify.render import OWNER_KINDS, Rendered, render
 from booking_app.services import links
@@ -43,6 +49,18 @@ def money(amount, currency: str | None, lang: str) -> str:
     return format_currency(amount, currency or "USD", locale=lang) if amount not in (None, "", "0", "0.00") else ""
 
 
+def _composing(build):
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        try:
+            return build(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - whatever it is, retrying cannot help
+            raise Undeliverable(f"the message cannot be composed: {type(exc).__name__}: {exc}") from exc
+
+    return wrapper
+
+
+@_composing
 def compose(kind: str, appointment: Appointment, calendar: Calendar, appointment_type: AppointmentType, *,
             recipient: str, payload: dict) -> Message:
     owner_side = kind in OWNER_KINDS
@@ -100,6 +118,7 @@ def _actions(kind, appointment, calendar, token, payload, owner_side) -> list[tu
     return actions
 
 
+@_composing
 def email_message(message: Message, *, notification_id: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = get_settings().mail_from

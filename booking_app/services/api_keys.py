@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from booking_app.db import utcnow
 from booking_app.models import ApiKey
-from booking_app.services import audit
+from booking_app.services import audit, free_text
 from booking_app.services.errors import NotFound, Unauthorized, ValidationFailed
 from booking_app.services.principal import SYSTEM, Principal
 from booking_app.services.tokens import hash_token, new_token
@@ -20,6 +20,7 @@ def create_api_key(session: Session, *, name: str, role: str, actor: Principal =
         raise ValidationFailed(f"Role must be one of {', '.join(ROLES)}.", details=[{"field": "role"}])
     if not name or len(name) > 200:
         raise ValidationFailed("Give the key a name of 1 to 200 characters.", details=[{"field": "name"}])
+    free_text.check({"name": name})
     secret = new_token("sk_")
     key = ApiKey(name=name, role=role, key_prefix=secret[:8], key_hash=hash_token(secret))
     session.add(key)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from booking_app.domain.availability import busy_range, is_offered, lead_time_problem, slot_id_for
 from booking_app.models import Appointment, AppointmentReminder, AppointmentType, AuditEvent, Calendar
-from booking_app.services import audit, contacts, outbox, reminders
+from booking_app.services import audit, contacts, free_text, outbox, reminders
 from booking_app.services.calendars import get_calendar, get_type, rules_for
 from booking_app.services.errors import Forbidden, LeadTimeViolation, SlotUnavailable, ValidationFailed
 from booking_app.services.links import manage_token_for
@@ -80,6 +80,7 @@ def _lead_time_message(problem: str, calendar: Calendar) -> str:
 
 
 def book(session: Session, *, request: BookingRequest, actor: Principal, now: datetime) -> BookingResult:
+    free_text.check(vars(request), multi_line=("notes",))
     calendar = get_calendar(session, request.calendar_id)
     appointment_type = get_type(session, calendar_id=calendar.id, slug=request.appointment_type, active_only=True)
     _check_request_shape(request, calendar, appointment_type)

@@ -18,7 +18,7 @@ from booking_app.domain.availability import (
 from booking_app.domain.policy import CancellationPolicy
 from booking_app.domain.tz import is_valid_timezone
 from booking_app.models import AppointmentType, Calendar
-from booking_app.services import audit
+from booking_app.services import audit, free_text
 from booking_app.services.errors import Conflict, NotFound, ValidationFailed
 from booking_app.services.principal import Principal
 
@@ -35,7 +35,9 @@ def slugify(text: str) -> str:
 
 
 def _validated_calendar_fields(data: dict[str, Any]) -> dict[str, Any]:
-    """Check what a schema cannot: real timezones, sane hours, a coherent policy."""
+    """Check what a schema cannot: real timezones, sane hours, a coherent policy; and the text rule
+    for callers without a schema (the settings page)."""
+    free_text.check(data)
     out = dict(data)
     if "timezone" in out and not is_valid_timezone(out["timezone"]):
         raise _invalid("timezone", f"'{out['timezone']}' is not an IANA timezone such as Europe/London.")
@@ -151,6 +153,7 @@ def update_calendar(session: Session, *, calendar_id: uuid.UUID, data: dict[str,
 
 
 def _validated_type_fields(data: dict[str, Any]) -> dict[str, Any]:
+    free_text.check(data, multi_line=("description", "location_address"))
     if "slug" in data and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", data["slug"] or ""):
         raise _invalid("slug", "Use 1 to 100 lower-case letters, digits, dashes and underscores.")
     return data

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from booking_app.domain.policy import decide_cancellation
 from booking_app.domain.status import ACTIVE_STATUSES
 from booking_app.models import Appointment, AppointmentCancellation, AppointmentType, Calendar
-from booking_app.services import links, outbox, payments
+from booking_app.services import free_text, links, outbox, payments
 from booking_app.services.appointments import authorize, get_appointment
 from booking_app.services.calendars import policy_for
 from booking_app.services.errors import CancellationNotAllowed, Forbidden, InvalidTransition
@@ -49,6 +49,7 @@ def cancel(session: Session, *, appointment_id: uuid.UUID, actor: Principal, tok
 
 def cancel_locked(session: Session, appointment: Appointment, *, reason: str, party: str, actor: Principal,
                   now: datetime, late_cancel: bool = False) -> dict:
+    free_text.check({"reason": reason}, multi_line=("reason",))
     if appointment.status not in ACTIVE_STATUSES:
         raise InvalidTransition(f"This appointment is already {appointment.status}.",
                                 current_status=appointment.status)

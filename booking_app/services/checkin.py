@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from booking_app.models import AppointmentCheckIn, Calendar
-from booking_app.services import audit, links
+from booking_app.services import audit, free_text, links
 from booking_app.services.appointments import authorize, get_appointment
 from booking_app.services.errors import AlreadyCheckedIn, CheckInNotOpen, Forbidden, InvalidTransition
 from booking_app.services.principal import Principal
@@ -40,6 +40,7 @@ def qr_png(url: str) -> bytes:
 
 def check_in(session: Session, *, appointment_id: uuid.UUID, method: str, notes: str | None, actor: Principal,
              token: str | None, now: datetime) -> AppointmentCheckIn:
+    free_text.check({"notes": notes}, multi_line=("notes",))
     appointment = get_appointment(session, appointment_id, for_update=True)
     principal = authorize(appointment, actor=actor, token=token)
     if method == "manual" and not principal.is_staff:

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from booking_app.db import session_scope, utcnow
 from booking_app.models import Appointment, AppointmentCheckIn, AppointmentType, Calendar
-from booking_app.services import audit, cancellation, checkin, rescheduling, status_changes
+from booking_app.services import audit, cancellation, checkin, free_text, rescheduling, status_changes
 from booking_app.services.appointments import get_appointment
 from booking_app.services.errors import ValidationFailed
 from booking_app.services.principal import Principal
@@ -120,6 +120,7 @@ def add_note(appointment_id: str, note: str, actor: Principal) -> None:
     text = note.strip()[:1000]
     if not text:
         raise ValidationFailed("Write a note first.")
+    free_text.check({"note": text}, multi_line=("note",))
     with session_scope() as session:
         appointment = get_appointment(session, uuid.UUID(appointment_id), for_update=True)
         appointment.notes = f"{appointment.notes}\n{text}" if appointment.notes else text

@@ -78,10 +78,10 @@ def send_reminder(reminder_id: str, *, settings_cache: dict | None = None) -> st
             reminder.status = "cancelled"
             return "dropped"
         recipient = appointment.customer_phone if reminder.reminder_type == "sms" else appointment.customer_email
-        message = compose("reminder", appointment, _cached(cache, session, Calendar, appointment.calendar_id),
-                          _cached(cache, session, AppointmentType, appointment.appointment_type_id),
-                          recipient=recipient, payload={})
         try:
+            message = compose("reminder", appointment, _cached(cache, session, Calendar, appointment.calendar_id),
+                              _cached(cache, session, AppointmentType, appointment.appointment_type_id),
+                              recipient=recipient, payload={})
             deliver(reminder.reminder_type, message, appointment=appointment, reference=f"reminder-{reminder_id}",
                     session=session)
             reminder.status, reminder.sent_at = "sent", utcnow()

@@ -36,3 +36,4 @@ RescheduleTokenExpired = _error("RescheduleTokenExpired", 410, "reschedule_token
 InvalidRescheduleToken = _error("InvalidRescheduleToken", 403, "invalid_reschedule_token")
 AlreadyCheckedIn = _error("AlreadyCheckedIn", 409, "already_checked_in")
 CheckInNotOpen = _error("CheckInNotOpen", 409, "check_in_not_open")
+UrlNotAllowed = _error("UrlNotAllowed", 422, "url_not_allowed")

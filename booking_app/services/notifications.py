@@ -5,7 +5,8 @@ or a duplicate enqueue finds nothing to do. Before sending it re-reads the appoi
 messages that are no longer true. Failures go back to `pending` with exponential backoff
 (NOTIFICATION_RETRY_DELAYS, RQ's Retry in production, the sweep in embedded mode); after the
 last retry the row is `failed` and a failed confirmation marks the appointment
-`confirmation_failed` and tells the calendar's support address.
+`confirmation_failed` and tells the calendar's support address. An Undeliverable message (it
+cannot be composed, or its address is refused) fails at once, without retries.
 
 A worker that dies between claim and send leaves the row `sending`; the sweep marks such rows
 `failed` ("delivery unknown") after STALE_CLAIM rather than resending, because the message may
@@ -22,7 +23,7 @@ from sqlmodel import Session, select
 
 from booking_app.db import session_scope, utcnow
 from booking_app.models import Appointment, AppointmentType, Calendar, Notification, PushSubscription
-from booking_app.notify.channels import DeliveryError, send_email, send_push, send_sms
+from booking_app.notify.channels import DeliveryError, Undeliverable, send_email, send_push, send_sms
 from booking_app.notify.compose import Message, compose, email_message
 from booking_app.services import audit, outbox
 from booking_app.services.principal import SYSTEM
@@ -84,13 +85,20 @@ def deliver(channel: str, message: Message, *, appointment: Appointment, referen
 
 
 def deliver_push(session: Session, appointment: Appointment, message: Message) -> None:
+    """To each of the customer's browsers; one whose endpoint is refused does not stop the others."""
     subscriptions = list(session.exec(select(PushSubscription)
                                       .where(PushSubscription.lineage_id == appointment.lineage_id)))
     if not subscriptions:
         raise DeliveryError("the customer has no push subscription")
+    refused = []
     for sub in subscriptions:
-        send_push({"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
-                  {"title": message.rendered.subject, "body": message.rendered.sms})
+        try:
+            send_push({"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}},
+                      {"title": message.rendered.subject, "body": message.rendered.sms})
+        except Undeliverable as exc:
+            refused.append(str(exc))
+    if len(refused) == len(subscriptions):
+        raise Undeliverable("; ".join(refused))
 
 
 def send_notification(notification_id: str) -> str:
@@ -99,20 +107,20 @@ def send_notification(notification_id: str) -> str:
     with session_scope() as session:
         if not claim(session, Notification, row_id, now, due_column=Notification.next_attempt_at):
             return "skipped"
-    with session_scope() as session:
-        notification = session.get(Notification, row_id)
-        appointment, calendar, appointment_type = load_context(session, notification.appointment_id)
-        still_true = STILL_TRUE.get(notification.kind, lambda a: True)
-        if not still_true(appointment):
-            notification.status, notification.last_error = "dropped", f"no longer true ({appointment.status})"
-            return "dropped"
-        message = compose(notification.kind, appointment, calendar, appointment_type,
-                          recipient=notification.recipient, payload=notification.payload)
-        channel = notification.channel
     try:
+        with session_scope() as session:
+            notification = session.get(Notification, row_id)
+            appointment, calendar, appointment_type = load_context(session, notification.appointment_id)
+            still_true = STILL_TRUE.get(notification.kind, lambda a: True)
+            if not still_true(appointment):
+                notification.status, notification.last_error = "dropped", f"no longer true ({appointment.status})"
+                return "dropped"
+            message = compose(notification.kind, appointment, calendar, appointment_type,
+                              recipient=notification.recipient, payload=notification.payload)
+            channel = notification.channel
         deliver(channel, message, appointment=appointment, reference=notification_id)
     except DeliveryError as exc:
-        return record_failure(row_id, str(exc), now)
+        return record_failure(row_id, str(exc), now, permanent=exc.permanent)
     with session_scope() as session:
         notification = session.get(Notification, row_id)
         notification.status, notification.sent_at, notification.updated_at = "sent", utcnow(), utcnow()
@@ -122,14 +130,14 @@ def send_notification(notification_id: str) -> str:
     return "sent"
 
 
-def record_failure(row_id: uuid.UUID, reason: str, now: datetime) -> str:
+def record_failure(row_id: uuid.UUID, reason: str, now: datetime, *, permanent: bool = False) -> str:
     delays = get_settings().retry_delays
     with session_scope() as session:
         notification = session.get(Notification, row_id)
         notification.last_error, notification.updated_at = reason[:2000], now
         log.warning("notification %s (%s to %s) attempt %s failed: %s", row_id, notification.kind,
                     notification.recipient, notification.attempts, reason)
-        if notification.attempts <= len(delays):
+        if notification.attempts <= len(delays) and not permanent:
             notification.status = "pending"
             notification.next_attempt_at = now + timedelta(seconds=delays[notification.attempts - 1])
             retry = True

@@ -1,4 +1,7 @@
-"""Web push opt-in from the manage page: store the browser's subscription, plan push reminders."""
+"""Web push opt-in from the manage page: store the browser's subscription, plan push reminders.
+
+The endpoint is a URL the browser (so anyone) chooses and the worker will post to: it must pass
+booking_app/outbound.py's check here and again at each send."""
 from __future__ import annotations
 
 import uuid
@@ -6,8 +9,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from booking_app import outbound
 from booking_app.models import AppointmentReminder, Calendar, PushSubscription
-from booking_app.services import audit, reminders
+from booking_app.services import audit, free_text, reminders
 from booking_app.services.appointments import authorize, get_appointment
 from booking_app.services.principal import Principal
 
@@ -16,6 +20,8 @@ def subscribe(session: Session, *, appointment_id: uuid.UUID, endpoint: str, p25
               actor: Principal, token: str | None, now: datetime) -> PushSubscription:
     appointment = get_appointment(session, appointment_id, for_update=True)
     principal = authorize(appointment, actor=actor, token=token)
+    free_text.check({"p256dh": p256dh, "auth": auth})
+    outbound.check_url(endpoint)
     subscription = session.exec(select(PushSubscription).where(
         PushSubscription.lineage_id == appointment.lineage_id, PushSubscription.endpoint == endpoint)).first()
     if subscription is None:

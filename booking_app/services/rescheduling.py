@@ -20,7 +20,7 @@ from sqlmodel import Session
 from booking_app.domain.availability import busy_range, is_offered, lead_time_problem, slot_id_for
 from booking_app.domain.policy import reschedule_allowed
 from booking_app.models import Appointment, AppointmentType, Calendar
-from booking_app.services import audit, links, outbox, reminders, signed
+from booking_app.services import audit, free_text, links, outbox, reminders, signed
 from booking_app.services.appointments import authorize, customer_principal, get_appointment
 from booking_app.services.booking import insert_guarded
 from booking_app.services.calendars import reschedule_window_hours, rules_for
@@ -68,6 +68,7 @@ def _nearest(session, calendar, appointment_type, target, now, old: Appointment,
 
 def start(session: Session, *, appointment_id: uuid.UUID, actor: Principal, token: str | None, reason: str | None,
           new_start_time: datetime | None, now: datetime) -> dict:
+    free_text.check({"reason": reason}, multi_line=("reason",))
     appointment = get_appointment(session, appointment_id, for_update=True)
     principal = authorize(appointment, actor=actor, token=token)
     _require_confirmed(appointment)

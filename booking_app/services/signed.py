@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from booking_app.settings import get_settings
 
@@ -40,14 +40,28 @@ def sign(purpose: str, appointment_id: uuid.UUID, expires_at: datetime, **extra)
 
 
 def verify(token: str, purpose: str, appointment_id: uuid.UUID, now: datetime) -> dict:
-    """The token's claims, or BadToken (forged, other appointment/purpose) / ExpiredToken."""
-    try:
-        body, mac = token.split(".", 1)
-        claims = json.loads(_unb64(body))
-    except (ValueError, TypeError):
-        raise BadToken() from None
-    if not hmac.compare_digest(mac, _mac(body)) or claims.get("p") != purpose or claims.get("a") != str(appointment_id):
+    """The token's claims, or BadToken (forged, malformed, other appointment/purpose) / ExpiredToken."""
+    claims = _claims(token)
+    if claims["p"] != purpose or claims["a"] != str(appointment_id):
         raise BadToken()
-    if now >= datetime.fromtimestamp(claims["e"], tz=timezone.utc):
+    if now.timestamp() >= claims["e"]:  # compared as numbers: no date conversion to overflow
         raise ExpiredToken()
+    return claims
+
+
+def _claims(token: str) -> dict:
+    """The claims of a token this app signed. The MAC is checked before anything is parsed; whatever
+    does not have the shape `sign` gives is BadToken, never an error of its own (a 500)."""
+    if not isinstance(token, str) or not token.isascii():
+        raise BadToken()
+    body, dot, mac = token.partition(".")
+    if not dot or not hmac.compare_digest(mac, _mac(body)):
+        raise BadToken()
+    try:
+        claims = json.loads(_unb64(body))
+    except (ValueError, RecursionError):
+        raise BadToken() from None
+    if not (isinstance(claims, dict) and isinstance(claims.get("p"), str) and isinstance(claims.get("a"), str)
+            and type(claims.get("e")) is int):
+        raise BadToken()
     return claims

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from booking_app.domain import status as machine
 from booking_app.models import Appointment, AppointmentCheckIn, Calendar
-from booking_app.services import audit, outbox, reminders
+from booking_app.services import audit, free_text, outbox, reminders
 from booking_app.services.appointments import get_appointment
 from booking_app.services.errors import InvalidTransition, ValidationFailed
 from booking_app.services.principal import Principal
@@ -52,6 +52,7 @@ def set_status(session: Session, *, appointment_id: uuid.UUID, status: str, note
     which applies the policy, refunds and messages; here they count as owner cancellations."""
     if status not in {s.value for s in machine.Status}:
         raise ValidationFailed(f"Unknown status '{status}'.", details=[{"field": "status"}])
+    free_text.check({"notes": notes}, multi_line=("notes",))
     appointment = get_appointment(session, appointment_id, for_update=True)
     if status in ("cancelled", "late_cancel") and appointment.status in machine.ACTIVE_STATUSES:
         from booking_app.services.cancellation import cancel_locked

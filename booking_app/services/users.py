@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from booking_app.models import StaffUser
-from booking_app.services import audit
+from booking_app.services import audit, free_text
 from booking_app.services.errors import Conflict, ValidationFailed
 from booking_app.services.principal import SYSTEM, Principal
 
@@ -16,6 +16,7 @@ MIN_PASSWORD = 10
 
 def create_user(session: Session, *, email: str, name: str, password: str, role: str,
                 actor: Principal = SYSTEM) -> StaffUser:
+    free_text.check({"email": email, "name": name})
     if role not in ("admin", "staff"):
         raise ValidationFailed("Role must be admin or staff.", details=[{"field": "role"}])
     if len(password) < MIN_PASSWORD:

@@ -70,7 +70,8 @@ def web_app(pg_server, tmp_path_factory):
     with session_scope() as session:
         create_user(session, email=STAFF_EMAIL, name="Front Desk", password=STAFF_PASSWORD, role="admin")
     env = {"DATABASE_URL": url, "REDIS_URL": redis_server.url, "SMTP_HOST": "", "RATE_LIMIT_ENABLED": "false",
-           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **vapid_env()}  # push reminders enabled
+           "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", **vapid_env(),  # push reminders enabled
+           "OUTBOUND_ALLOW_PRIVATE": "true"}  # the test's push endpoint (push.example.test) does not resolve
     server = start_full_app(env, port, tmp_path_factory.mktemp("app") / "app.log")
     server.slugs = slugs
     yield server
