@@ -220,7 +220,8 @@ class Appointment(SQLModel, table=True):
     lineage_id: uuid.UUID = Field(index=True)  # shared by every appointment of one reschedule chain
     appointment_type: str = Field(max_length=100)
     appointment_type_id: uuid.UUID = Field(foreign_key="appointment_types.id")
-    notes: Optional[str] = None
+    notes: Optional[str] = None  # the customer's own, from booking; they read it back
+    staff_notes: Optional[str] = None  # the business's (console notes, PATCH /status notes); staff only
     location_type: str = Field(max_length=20)
     location_address: Optional[str] = None
     meeting_link: Optional[str] = None

@@ -13,19 +13,28 @@ from booking_app.api.schemas import BookingIn, errors
 from booking_app.db import session_scope, utcnow
 from booking_app.services import appointments, idempotency
 from booking_app.services.booking import BookingRequest, book
+from booking_app.services.customer_record import detail_for
+from booking_app.services.idempotency import principal_scope
 from booking_app.services.principal import Principal
-from booking_app.services.views import appointment_detail, appointment_dicts
+from booking_app.services.views import appointment_dicts
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 
 
-def idempotent(scope: str, key: str | None, payload: object, handler) -> JSONResponse:
-    status, body = idempotency.run(scope=scope, key=key, payload=payload, handler=handler)
+def idempotent(scope: str, key: str | None, payload: object, handler,
+               secret: idempotency.Secret | None = None) -> JSONResponse:
+    status, body = idempotency.run(scope=scope, key=key, payload=payload, handler=handler, secret=secret)
     return JSONResponse(status_code=status, content=body)
 
 
-def actor_scope(actor: Principal) -> str:
-    return f"{actor.actor_type}:{actor.id or '-'}"
+def manage_token_of(appointment_id: str) -> str | None:
+    with session_scope() as session:
+        return appointments.manage_token_of(session, uuid.UUID(appointment_id))
+
+
+def booking_secret(body: dict) -> str | None:
+    """A 201 carries the new appointment's manage token (also inside its links)."""
+    return manage_token_of(body["id"]) if "manage_token" in body else None
 
 
 @router.post("", status_code=201, summary="Book an appointment (public; staff may override availability)",
@@ -42,10 +51,11 @@ def create_appointment(body: BookingIn, actor: Principal = Depends(deps.caller),
         with session_scope() as session:
             result = book(session, request=request, actor=actor, now=utcnow())
         # Built after the commit, so the calendar's booking lock is held only for the booking.
-        return 201, {**result.detail(), "manage_token": result.manage_token}
+        return 201, {**result.detail(staff=actor.is_staff), "manage_token": result.manage_token}
 
     payload = body.model_dump(mode="json")
-    return idempotent(f"POST /appointments {actor_scope(actor)}", idempotency_key, payload, handler)
+    return idempotent(f"POST /appointments {principal_scope(actor, None)}", idempotency_key, payload, handler,
+                      secret=booking_secret)
 
 
 @router.get("", summary="List appointments (staff), ordered by start_time then id, cursor-paginated",
@@ -74,10 +84,13 @@ def list_appointments(
 
 
 @router.get("/{appointment_id}", summary="One appointment with reminders, cancellation, check-in and history",
+            description="Staff get the full record (staff notes, the audit trail with actors). With a manage "
+                        "token, the customer's record: their own fields, links with the token, and a `history` "
+                        "in their words (`event`, `at`, `by`: you|business|system, `description`).",
             responses=errors(401, 403, 404, 422))
 def get_appointment(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
                     token: Optional[str] = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:
         appointment = appointments.get_appointment(session, appointment_id)
         appointments.authorize(appointment, actor=actor, token=token)
-        return appointment_detail(session, appointment, token=None if actor.is_staff else token)
+        return detail_for(session, appointment, actor=actor, token=token)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
 from booking_app.api import deps
-from booking_app.api.routes_appointments import actor_scope, idempotent
+from booking_app.api.routes_appointments import idempotent, manage_token_of
 from booking_app.api.schemas import (
     CancelIn,
     CheckInIn,
@@ -21,6 +21,8 @@ from booking_app.api.schemas import (
 )
 from booking_app.db import session_scope, utcnow
 from booking_app.services import cancellation, checkin, payments, rescheduling, status_changes
+from booking_app.services.customer_record import customer_detail, detail_for
+from booking_app.services.idempotency import principal_scope
 from booking_app.services.principal import Principal
 from booking_app.services.views import appointment_detail
 from booking_app.timefmt import iso
@@ -40,8 +42,11 @@ def cancel(appointment_id: uuid.UUID, body: CancelIn, actor: Principal = Depends
                                          reason=body.reason, party=body.cancelled_by, now=utcnow())
         return 200, {**result, "cancelled_at": iso(result["cancelled_at"])}
 
-    scope = f"cancel {appointment_id} {actor_scope(actor)}"
-    return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
+    def secret(response: dict) -> str | None:  # a refusal links to rescheduling with the manage token
+        return manage_token_of(str(appointment_id)) if "reschedule_url" in response else None
+
+    scope = f"cancel {appointment_id} {principal_scope(actor, token)}"
+    return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler, secret)
 
 
 @router.post("/{appointment_id}/reschedule", summary="Start a reschedule (holds the current slot) or, as staff, "
@@ -67,9 +72,9 @@ def reschedule_confirm(appointment_id: uuid.UUID, body: RescheduleConfirmIn, act
                                        reschedule_token=body.reschedule_token, new_start_time=body.new_start_time,
                                        new_end_time=body.new_end_time, new_slot_id=body.new_slot_id, actor=actor,
                                        now=utcnow())
-            return 200, appointment_detail(session, new)
+            return 200, detail_for(session, new, actor=actor, token=None)
 
-    scope = f"reschedule {appointment_id} {actor_scope(actor)}"
+    scope = f"reschedule {appointment_id} {principal_scope(actor, body.reschedule_token)}"
     return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
 
 
@@ -80,7 +85,7 @@ def answer_proposal(appointment_id: uuid.UUID, body: ProposalAnswerIn) -> dict:
     with session_scope() as session:
         result = rescheduling.answer_proposal(session, proposal_id=appointment_id, answer_token=body.answer_token,
                                               accept=body.answer == "accept", now=utcnow())
-        return appointment_detail(session, result)
+        return customer_detail(session, result, token=None)
 
 
 @router.patch("/{appointment_id}/status", summary="Change status (staff): only legal transitions",
@@ -106,7 +111,7 @@ def check_in(appointment_id: uuid.UUID, body: CheckInIn, actor: Principal = Depe
                      "checked_in_at": iso(record.checked_in_at), "check_in_method": record.check_in_method,
                      "checked_in_by_kind": record.checked_in_by_kind, "notes": record.notes}
 
-    scope = f"check-in {appointment_id} {actor_scope(actor)}"
+    scope = f"check-in {appointment_id} {principal_scope(actor, token)}"
     return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
 
 

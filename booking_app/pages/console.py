@@ -83,6 +83,8 @@ def list_row(item) -> rx.Component:
                 rx.text(item["customer"], " · ", item["type"]),
                 rx.text(item["email"], " ", item["phone"], size="1", color=rx.color("gray", 11)),
                 rx.cond(item["notes"], rx.text(item["notes"], size="1", white_space="pre-wrap")),
+                rx.cond(item["staff_notes"], rx.text("Staff note: ", item["staff_notes"], size="1",
+                                                     white_space="pre-wrap", color=rx.color("gray", 11))),
                 rx.flex(
                     rx.cond(item["can_check_in"], rx.button("Check in", on_click=C.check_in(item["id"]), size="1",
                                                             color_scheme="grass", style=FOCUS_CSS)),

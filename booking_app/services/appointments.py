@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from booking_app.domain.status import Status
 from booking_app.models import Appointment
 from booking_app.services.errors import Forbidden, NotFound, ValidationFailed
+from booking_app.services.links import manage_token_for
 from booking_app.services.principal import Principal
 from booking_app.services.tokens import hash_token
 
@@ -42,6 +43,12 @@ def authorize(appointment: Appointment, *, actor: Principal, token: str | None) 
     if token and hmac.compare_digest(hash_token(token), appointment.manage_token_hash):
         return customer_principal(appointment)
     raise Forbidden("This needs the manage link from your confirmation email, or a staff API key.")
+
+
+def manage_token_of(session: Session, appointment_id: uuid.UUID) -> str | None:
+    """An appointment's manage token, derived again (a stored response keeps only its hash)."""
+    appointment = session.get(Appointment, appointment_id)
+    return manage_token_for(appointment.lineage_id) if appointment else None
 
 
 def find_by_token(session: Session, token: str) -> Appointment:

@@ -19,6 +19,7 @@ from booking_app.services.locks import is_overlap_error, lock_slot
 from booking_app.services.principal import Principal
 from booking_app.services.slots import alternatives, overlapping, slot_dict
 from booking_app.services.tokens import hash_token
+from booking_app.services.customer_record import customer_dict
 from booking_app.services.views import detail_dict
 from booking_app.settings import get_settings
 
@@ -49,10 +50,12 @@ class BookingResult:
     reminders: list[AppointmentReminder]
     history: list[AuditEvent]
 
-    def detail(self) -> dict:
-        """The API's detail body, built from the rows just written (nothing is read back)."""
-        return detail_dict(self.appointment, self.calendar, reminders=self.reminders, cancellation=None,
-                           check_in=None, history=self.history, token=self.manage_token)
+    def detail(self, *, staff: bool) -> dict:
+        """The response body, built from the rows just written (nothing is read back): the staff
+        record, or for a public booking the customer's (customer_record)."""
+        build = detail_dict if staff else customer_dict
+        return build(self.appointment, self.calendar, reminders=self.reminders, cancellation=None,
+                     check_in=None, history=self.history, token=self.manage_token)
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:

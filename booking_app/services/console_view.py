@@ -66,6 +66,7 @@ def _item(row: Appointment, calendar: Calendar, zone: ZoneInfo, first: int, last
         "start_time": row.start_time.isoformat(), "time": f"{local_start:%H:%M}–{local_end:%H:%M}",
         "customer": row.customer_name, "email": row.customer_email, "phone": row.customer_phone or "",
         "type": type_names.get(row.appointment_type_id, row.appointment_type), "notes": row.notes or "",
+        "staff_notes": row.staff_notes or "",
         "status": status, "status_word": "Checked in" if status == "checked_in" else STATUS_WORDS[row.status],
         "top": f"{100 * offset / span:.3f}%", "height": f"{max(2.5, 100 * row.duration_minutes / span):.3f}%",
         "active": "yes" if row.status in ("pending", "confirmed") else "",
@@ -123,7 +124,7 @@ def add_note(appointment_id: str, note: str, actor: Principal) -> None:
     free_text.check({"note": text}, multi_line=("note",))
     with session_scope() as session:
         appointment = get_appointment(session, uuid.UUID(appointment_id), for_update=True)
-        appointment.notes = f"{appointment.notes}\n{text}" if appointment.notes else text
+        status_changes.append_staff_note(appointment, text)
         appointment.version += 1
         appointment.updated_at = utcnow()
         audit.record(session, action="appointment.note_added", actor=actor, appointment=appointment,

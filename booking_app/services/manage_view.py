@@ -13,6 +13,7 @@ from booking_app.services import cancellation, checkin, payments, rescheduling
 from booking_app.services.appointments import find_by_token
 from booking_app.services.calendars import reschedule_window_hours
 from booking_app.services.checkin import CUSTOMER_WINDOW, check_in_url, qr_svg_data_uri
+from booking_app.services.customer_record import customer_detail
 from booking_app.services.customer_view import safe_zone, summary, type_name, when_label
 from booking_app.services.errors import NotFound
 from booking_app.services.principal import ANONYMOUS
@@ -47,6 +48,15 @@ def manage_view(token: str) -> dict:
             timezone=safe_zone(appointment.timezone, calendar.timezone), type_slug=_type_slug(session, appointment),
         )
         return data
+
+
+def history(token: str) -> list[dict[str, str]]:
+    """What happened to the booking, in the customer's words and time zone, oldest first."""
+    with session_scope() as session:
+        appointment = find_by_token(session, token)
+        zone = safe_zone(appointment.timezone, "UTC")
+        return [{"when": when_label(_parse(entry["at"]), zone), "what": entry["description"]}
+                for entry in customer_detail(session, appointment, token=token)["history"]]
 
 
 STATUS_WORDS = {"pending": "Awaiting payment", "confirmed": "Confirmed", "cancelled": "Cancelled",

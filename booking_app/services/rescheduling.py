@@ -44,8 +44,8 @@ from booking_app.timefmt import iso
 PROPOSAL_HOURS = 24
 COPIED_FIELDS = ("calendar_id", "customer_id", "customer_email", "customer_phone", "customer_name",
                  "duration_minutes", "timezone", "lineage_id", "appointment_type", "appointment_type_id", "notes",
-                 "location_type", "location_address", "meeting_link", "meeting_provider", "payment_required",
-                 "payment_amount", "payment_currency", "payment_status", "payment_id", "language",
+                 "staff_notes", "location_type", "location_address", "meeting_link", "meeting_provider",
+                 "payment_required", "payment_amount", "payment_currency", "payment_status", "payment_id", "language",
                  "manage_token_hash")
 
 

@@ -63,10 +63,15 @@ def set_status(session: Session, *, appointment_id: uuid.UUID, status: str, note
     transition(session, appointment, status, actor=actor, now=now, action=f"appointment.{status}",
                data={"notes": notes} if notes else None)
     if notes:
-        appointment.notes = f"{appointment.notes}\n{notes}" if appointment.notes else notes
+        append_staff_note(appointment, notes)
     if status == "no_show":
         notify_no_show(session, appointment, session.get(Calendar, appointment.calendar_id))
     return appointment
+
+
+def append_staff_note(appointment: Appointment, text: str) -> None:
+    """Staff notes have their own field: `notes` is the customer's, who reads it back."""
+    appointment.staff_notes = f"{appointment.staff_notes}\n{text}" if appointment.staff_notes else text
 
 
 def is_checked_in(session: Session, appointment_id: uuid.UUID) -> bool:

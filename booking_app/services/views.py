@@ -64,7 +64,7 @@ def appointment_dict(appointment: Appointment, calendar: Calendar, *, reminders_
         "cancelled_by": a.cancelled_by, "cancelled_at": iso(a.cancelled_at),
         "rescheduled_from_id": str(a.rescheduled_from_id) if a.rescheduled_from_id else None,
         "rescheduled_to_id": str(a.rescheduled_to_id) if a.rescheduled_to_id else None,
-        "appointment_type": a.appointment_type, "notes": a.notes,
+        "appointment_type": a.appointment_type, "notes": a.notes, "staff_notes": a.staff_notes,
         "location_type": a.location_type, "location_address": a.location_address,
         "meeting_link": a.meeting_link, "meeting_provider": a.meeting_provider,
         "payment_required": a.payment_required, "payment_amount": money(a.payment_amount),
@@ -104,23 +104,29 @@ def appointment_dicts(session: Session, appointments: Sequence[Appointment]) -> 
 
 
 def appointment_detail(session: Session, appointment: Appointment, *, token: str | None = None) -> dict:
-    reminders = session.exec(select(AppointmentReminder)  # detail_dict orders them
-                             .where(AppointmentReminder.appointment_id == appointment.id))
-    history = session.exec(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)
-                           .order_by(AuditEvent.created_at, AuditEvent.id))
-    return detail_dict(
-        appointment, session.get(Calendar, appointment.calendar_id), reminders=list(reminders),
-        cancellation=session.exec(select(AppointmentCancellation)
-                                  .where(AppointmentCancellation.appointment_id == appointment.id)).first(),
-        check_in=session.exec(select(AppointmentCheckIn)
-                              .where(AppointmentCheckIn.appointment_id == appointment.id)).first(),
-        history=list(history), token=token)
+    """The staff record: every field, staff notes, and the audit trail with who did what."""
+    return detail_dict(appointment, session.get(Calendar, appointment.calendar_id),
+                       **detail_rows(session, appointment), token=token)
+
+
+def detail_rows(session: Session, appointment: Appointment) -> dict:
+    """What a detail is built from besides the appointment: reminders, cancellation, check-in, audit trail."""
+    return {
+        "reminders": list(session.exec(select(AppointmentReminder)  # the detail builders order them
+                                       .where(AppointmentReminder.appointment_id == appointment.id))),
+        "cancellation": session.exec(select(AppointmentCancellation)
+                                     .where(AppointmentCancellation.appointment_id == appointment.id)).first(),
+        "check_in": session.exec(select(AppointmentCheckIn)
+                                 .where(AppointmentCheckIn.appointment_id == appointment.id)).first(),
+        "history": list(session.exec(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)
+                                     .order_by(AuditEvent.created_at, AuditEvent.id))),
+    }
 
 
 def detail_dict(appointment: Appointment, calendar: Calendar, *, reminders: Sequence[AppointmentReminder],
                 cancellation: AppointmentCancellation | None, check_in: AppointmentCheckIn | None,
                 history: Sequence[AuditEvent], token: str | None) -> dict:
-    """The detail body from rows in hand (a new booking builds it without reading anything back)."""
+    """The staff detail body from rows in hand (a new booking builds it without reading anything back)."""
     reminders = sorted(reminders, key=lambda r: r.scheduled_for)
     sent = [r.sent_at for r in reminders if r.status == "sent" and r.sent_at]
     body = appointment_dict(appointment, calendar, reminders_sent=sent, token=token)
@@ -141,7 +147,7 @@ def detail_dict(appointment: Appointment, calendar: Calendar, *, reminders: Sequ
     }
     body["history"] = [
         {"action": e.action, "at": iso(e.created_at), "actor_type": e.actor_type, "actor": e.actor_label,
-         "from_status": e.from_status, "to_status": e.to_status, "data": e.data}
+         "actor_id": e.actor_id, "from_status": e.from_status, "to_status": e.to_status, "data": e.data}
         for e in history
     ]
     return body

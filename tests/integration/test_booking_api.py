@@ -35,7 +35,7 @@ def test_booking_returns_the_full_appointment_with_a_manage_token(client, make_c
     assert body["links"]["manage"].endswith(body["manage_token"])
     assert "calendar.google.com" in body["links"]["google"] and "outlook" in body["links"]["outlook"]
     assert body["confirmed_at"] is not None and body["notes"] == "Bring X-rays"
-    assert [h["action"] for h in body["history"]] == ["appointment.created"]
+    assert [(h["event"], h["description"]) for h in body["history"]] == [("booked", "Booked by you")]  # customer words
     assert {r["reminder_type"] for r in body["reminders"]} == {"email"}
 
 
