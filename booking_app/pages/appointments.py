@@ -45,6 +45,7 @@ def detail() -> rx.Component:
     return rx.cond(S.detail.contains("id"), rx.card(rx.vstack(
         rx.heading(S.detail["customer_name"], " · ", S.detail["appointment_type"], size="4", as_="h2"),
         rx.text(S.detail["start_time"], " · ", S.detail["status"], " · confirmation ", S.detail["confirmation_status"]),
+        rx.cond(S.detail["staff_notes"], rx.text("Staff notes: ", S.detail["staff_notes"], white_space="pre-wrap")),
         rx.heading("History", size="3", as_="h3"),
         rx.el.ol(rx.foreach(S.history, lambda h: rx.el.li(h["at"], " — ", h["action"], " by ", h["who"]))),
         rx.heading("Messages", size="3", as_="h3"),

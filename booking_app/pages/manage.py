@@ -127,6 +127,15 @@ def qr_card() -> rx.Component:
     )
 
 
+def history_card() -> rx.Component:
+    return card(
+        rx.heading("What happened so far", size="4", as_="h2"),
+        rx.el.ol(rx.foreach(M.history, lambda h: rx.el.li(
+            rx.text(h["what"], size="2"), rx.text(h["when"], size="1", color=rx.color("gray", 11)),
+            style={"marginBottom": "6px"})), style={"paddingLeft": "1.2em", "margin": 0}),
+    )
+
+
 def manage_page() -> rx.Component:
     return shell(
         rx.cond(
@@ -146,6 +155,7 @@ def manage_page() -> rx.Component:
                     action_buttons(),
                     rx.match(M.panel, ("cancel", cancel_panel()), ("reschedule", reschedule_panel()), rx.fragment()),
                     rx.cond(M.a["active"], qr_card()),
+                    rx.cond(M.history, history_card()),
                     spacing="4", width="100%"),
             ),
         ),

@@ -13,6 +13,7 @@ from booking_app.models import Appointment, AppointmentCheckIn, AppointmentType,
 from booking_app.services import audit, cancellation, checkin, free_text, rescheduling, status_changes
 from booking_app.services.appointments import get_appointment
 from booking_app.services.errors import ValidationFailed
+from booking_app.services.ids import parse_id
 from booking_app.services.principal import Principal
 
 STATUS_WORDS = {"pending": "Pending", "confirmed": "Confirmed", "cancelled": "Cancelled",
@@ -77,7 +78,7 @@ def _item(row: Appointment, calendar: Calendar, zone: ZoneInfo, first: int, last
 
 def check_in(appointment_id: str, actor: Principal, method: str = "manual") -> None:
     with session_scope() as session:
-        checkin.check_in(session, appointment_id=uuid.UUID(appointment_id), method=method, notes=None,
+        checkin.check_in(session, appointment_id=parse_id(appointment_id), method=method, notes=None,
                          actor=actor, token=None, now=utcnow())
 
 
@@ -94,20 +95,20 @@ def check_in_by_code(code: str, actor: Principal) -> str:
 
 def set_outcome(appointment_id: str, status: str, actor: Principal) -> None:
     with session_scope() as session:
-        status_changes.set_status(session, appointment_id=uuid.UUID(appointment_id), status=status, notes=None,
+        status_changes.set_status(session, appointment_id=parse_id(appointment_id), status=status, notes=None,
                                   actor=actor, now=utcnow())
 
 
 def cancel_as_owner(appointment_id: str, reason: str, actor: Principal) -> None:
     with session_scope() as session:
-        cancellation.cancel(session, appointment_id=uuid.UUID(appointment_id), actor=actor, token=None,
+        cancellation.cancel(session, appointment_id=parse_id(appointment_id), actor=actor, token=None,
                             reason=reason.strip() or "Cancelled by the business", party="owner", now=utcnow())
 
 
 def propose_time(appointment_id: str, local_value: str, actor: Principal) -> None:
     """`local_value` is a datetime-local input ('2026-12-08T14:30') in the calendar's timezone."""
     with session_scope() as session:
-        appointment = get_appointment(session, uuid.UUID(appointment_id))
+        appointment = get_appointment(session, parse_id(appointment_id))
         zone = ZoneInfo(session.get(Calendar, appointment.calendar_id).timezone)
         try:
             start = datetime.fromisoformat(local_value).replace(tzinfo=zone)
@@ -123,7 +124,7 @@ def add_note(appointment_id: str, note: str, actor: Principal) -> None:
         raise ValidationFailed("Write a note first.")
     free_text.check({"note": text}, multi_line=("note",))
     with session_scope() as session:
-        appointment = get_appointment(session, uuid.UUID(appointment_id), for_update=True)
+        appointment = get_appointment(session, parse_id(appointment_id), for_update=True)
         status_changes.append_staff_note(appointment, text)
         appointment.version += 1
         appointment.updated_at = utcnow()

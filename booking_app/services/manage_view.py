@@ -1,7 +1,6 @@
 """What the manage and proposal pages show and do, for the customer holding a manage link."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from sqlmodel import select
@@ -16,7 +15,10 @@ from booking_app.services.checkin import CUSTOMER_WINDOW, check_in_url, qr_svg_d
 from booking_app.services.customer_record import customer_detail
 from booking_app.services.customer_view import safe_zone, summary, type_name, when_label
 from booking_app.services.errors import NotFound
+from booking_app.services.ids import parse_id
 from booking_app.services.principal import ANONYMOUS
+
+
 def manage_view(token: str) -> dict:
     """The appointment behind a manage link, what the customer may do with it now, and the policy."""
     now = utcnow()
@@ -99,7 +101,7 @@ def confirm_reschedule(token: str, reschedule_token: str, slot: dict) -> None:
         appointment = find_by_token(session, token)
         rescheduling.confirm(session, appointment_id=appointment.id, reschedule_token=reschedule_token,
                              new_start_time=_parse(slot["start_time"]), new_end_time=_parse(slot["end_time"]),
-                             new_slot_id=uuid.UUID(slot["slot_id"]) if slot.get("slot_id") else None,
+                             new_slot_id=parse_id(slot["slot_id"], "time") if slot.get("slot_id") else None,
                              actor=ANONYMOUS, now=utcnow())
 
 
@@ -112,7 +114,7 @@ def check_in_by_link(token: str) -> None:
 
 def answer_proposal(proposal_id: str, answer_token: str, accept: bool) -> dict:
     with session_scope() as session:
-        appointment = rescheduling.answer_proposal(session, proposal_id=uuid.UUID(proposal_id),
+        appointment = rescheduling.answer_proposal(session, proposal_id=parse_id(proposal_id, "proposal"),
                                                    answer_token=answer_token, accept=accept, now=utcnow())
         calendar = session.get(Calendar, appointment.calendar_id)
         return {"status": appointment.status, "when": when_label(appointment.start_time,
@@ -124,7 +126,7 @@ def proposal_view(token: str, proposal_id: str) -> dict:
     with session_scope() as session:
         current = find_by_token(session, token)
         try:
-            proposal = session.get(Appointment, uuid.UUID(proposal_id))
+            proposal = session.get(Appointment, parse_id(proposal_id, "proposal"))
         except ValueError:
             proposal = None
         if proposal is None or proposal.lineage_id != current.lineage_id or proposal.hold_kind != "proposal":

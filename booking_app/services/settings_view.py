@@ -1,12 +1,11 @@
 """Admin settings: calendars, appointment types and API keys, as the settings page edits them."""
 from __future__ import annotations
 
-import uuid
-
 from booking_app.db import session_scope
 from booking_app.models import Calendar
 from booking_app.services import api_keys, calendars, hours_text
 from booking_app.services.errors import ValidationFailed
+from booking_app.services.ids import parse_id
 from booking_app.services.principal import Principal
 
 NUMBERS = ("slot_interval_minutes", "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes",
@@ -61,7 +60,7 @@ def save_calendar(form: dict[str, str], actor: Principal) -> None:
                                    "late_cancel_fee": _number(form, "policy_fee"),
                                    "refund_percent": int(_number(form, "policy_refund"))}
     with session_scope() as session:
-        calendars.update_calendar(session, calendar_id=uuid.UUID(form["id"]), data=data, actor=actor)
+        calendars.update_calendar(session, calendar_id=parse_id(form["id"], "calendar"), data=data, actor=actor)
 
 
 def add_type(calendar_id: str, form: dict[str, str], actor: Principal) -> None:
@@ -71,7 +70,7 @@ def add_type(calendar_id: str, form: dict[str, str], actor: Principal) -> None:
     if not data["name"]:
         raise ValidationFailed("Give the appointment type a name.", details=[{"field": "name"}])
     with session_scope() as session:
-        calendars.create_type(session, calendar_id=uuid.UUID(calendar_id), data=data, actor=actor)
+        calendars.create_type(session, calendar_id=parse_id(calendar_id, "calendar"), data=data, actor=actor)
 
 
 def create_key(name: str, role: str, actor: Principal) -> str:
@@ -83,4 +82,4 @@ def create_key(name: str, role: str, actor: Principal) -> str:
 
 def revoke_key(key_id: str, actor: Principal) -> None:
     with session_scope() as session:
-        api_keys.revoke_api_key(session, key_id=uuid.UUID(key_id), actor=actor)
+        api_keys.revoke_api_key(session, key_id=parse_id(key_id, "API key"), actor=actor)

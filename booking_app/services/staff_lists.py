@@ -1,13 +1,12 @@
 """The staff appointments page: the list API's filters and cursor, and one appointment's full record."""
 from __future__ import annotations
 
-import uuid
-
 from sqlmodel import select
 
 from booking_app.db import session_scope
 from booking_app.models import Notification
 from booking_app.services import appointments, notifications
+from booking_app.services.ids import parse_id
 from booking_app.services.principal import Principal
 from booking_app.services.views import appointment_detail, appointment_dicts
 
@@ -16,7 +15,7 @@ PAGE = 25
 
 def search(*, calendar_id: str, status: str, email: str, start: str, end: str, cursor: str | None) -> dict:
     filters = appointments.ListFilters(
-        calendar_id=uuid.UUID(calendar_id) if calendar_id else None, statuses=appointments.parse_statuses(status),
+        calendar_id=parse_id(calendar_id, "calendar") if calendar_id else None, statuses=appointments.parse_statuses(status),
         customer_email=email.strip().lower() or None,
         start_from=appointments.date_bound(start or None, field="start_date", end=False),
         start_before=appointments.date_bound(end or None, field="end_date", end=True))
@@ -30,7 +29,7 @@ def search(*, calendar_id: str, status: str, email: str, start: str, end: str, c
 
 def record(appointment_id: str) -> dict:
     with session_scope() as session:
-        appointment = appointments.get_appointment(session, uuid.UUID(appointment_id))
+        appointment = appointments.get_appointment(session, parse_id(appointment_id))
         detail = appointment_detail(session, appointment)
         sent = session.exec(select(Notification).where(Notification.appointment_id == appointment.id)
                             .order_by(Notification.created_at))
@@ -42,4 +41,4 @@ def record(appointment_id: str) -> dict:
 
 def retry(notification_id: str, actor: Principal) -> None:
     with session_scope() as session:
-        notifications.retry_failed(session, notification_id=uuid.UUID(notification_id), actor=actor)
+        notifications.retry_failed(session, notification_id=parse_id(notification_id, "message"), actor=actor)

@@ -58,7 +58,8 @@ class AppointmentsState(StaffState):
             self.error = exc.message
             return
         self.detail = {k: str(record[k] or "") for k in ("id", "customer_name", "customer_email", "start_time",
-                                                           "status", "appointment_type", "confirmation_status")}
+                                                           "status", "appointment_type", "confirmation_status",
+                                                           "staff_notes")}
         self.history = [{"at": h["at"][:19].replace("T", " "), "action": h["action"],
                          "who": h["actor"] or h["actor_type"]} for h in record["history"]]
         self.messages = record["notifications"]

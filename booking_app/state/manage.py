@@ -21,6 +21,7 @@ class ManageState(rx.State):
     loading: bool = True
     missing: str = ""
     a: dict[str, str] = {}
+    history: list[dict[str, str]] = []  # the customer-facing history: no staff notes, actors or audit data
     panel: str = ""  # "" | cancel | reschedule
     reason: str = ""
     busy: bool = False
@@ -39,6 +40,7 @@ class ManageState(rx.State):
 
     def _refresh(self) -> None:
         self.a = _flat(manage_view.manage_view(self._token()))
+        self.history = manage_view.history(self._token())
 
     @rx.event
     def load(self):
