@@ -119,7 +119,9 @@ class ManageState(rx.State):
 
     @rx.event
     def pick_day(self, day: str):
-        self.other_day = day
+        if not self.a:  # no booking loaded (a handler call from a page that is not this one)
+            return
+        self.other_day = str(day)[:10]
         try:
             year, month, _ = (int(x) for x in day.split("-"))
             days = customer_view.month_slots(self.a["calendar_slug"], self.a["type_slug"], self.a["timezone"],
