@@ -70,8 +70,42 @@ class Settings(BaseSettings):
                                                        "(more wait in its event loop; anyio's default is 40)")
 
     # Public rate limits.
-    rate_limit_enabled: bool = Field(True, description="Turn public rate limits on/off (off for load benchmarks)")
+    rate_limit_enabled: bool = Field(True, description="Turn all rate limits on/off: public API, bookings and staff "
+                                                       "sign-in (off for load benchmarks)")
     rate_limit_per_minute: int = Field(120, description="Public requests per client IP per minute")
+
+    # Limits shared by the API and the pages (booking_app/services/limits.py); Redis-backed when REDIS_URL is set.
+    trusted_proxies: str = Field("", description="Comma-separated IPs/CIDRs of your reverse proxies; X-Forwarded-For is "
+                                                 "believed only from these (empty = use the socket peer)")
+    rate_limit_booking_per_ip: int = Field(20, ge=0, description="Bookings per client IP per booking window, API and "
+                                                                 "booking page together (0 = no limit)")
+    rate_limit_booking_per_email: int = Field(10, ge=0, description="Bookings per customer email per booking window "
+                                                                    "(0 = no limit)")
+    rate_limit_booking_window_seconds: int = Field(3600, ge=1, description="Booking window in seconds (sliding)")
+    rate_limit_login_per_ip: int = Field(20, ge=0, description="Failed staff sign-ins per client IP per login window; "
+                                                               "then that IP is refused (0 = no limit)")
+    rate_limit_login_window_seconds: int = Field(900, ge=1, description="Login window in seconds (sliding); failures "
+                                                                        "are forgotten this long after the last")
+    rate_limit_login_free_failures: int = Field(5, ge=0, description="Failed sign-ins to one account from one IP "
+                                                                     "before each next attempt has to wait")
+    rate_limit_login_backoff_seconds: float = Field(1.0, ge=0, description="First wait after the free failures; it "
+                                                                           "doubles per failure (0 = no backoff)")
+    rate_limit_login_backoff_max_seconds: int = Field(300, ge=0, description="Longest wait per account and IP")
+    rate_limit_login_account_free_failures: int = Field(50, ge=0, description="Failed sign-ins to one account from all "
+                                                                              "IPs together before attempts are slowed")
+    rate_limit_login_account_max_seconds: int = Field(30, ge=0, description="Longest wait per account from all IPs "
+                                                                            "(slows, never locks out the owner)")
+
+    @model_validator(mode="after")
+    def _trusted_proxies_are_addresses(self) -> Settings:
+        import ipaddress
+
+        for part in filter(None, (p.strip() for p in self.trusted_proxies.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"TRUSTED_PROXIES: {part!r} is not an IP address or network") from None
+        return self
 
     @model_validator(mode="after")
     def _embedded_secret_key(self) -> Settings:

@@ -139,8 +139,10 @@ class ApiServer:
 
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        # proxy_headers=False: like Reflex's server (granian), uvicorn must not take the client from
+        # X-Forwarded-For by itself; only the app does, and only from TRUSTED_PROXIES (limits.client_ip).
         config = uvicorn.Config(create_api_app(), host="127.0.0.1", port=self.port, log_level="warning",
-                                limit_concurrency=500, backlog=512)
+                                limit_concurrency=500, backlog=512, proxy_headers=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

@@ -1,30 +1,16 @@
-"""A fixed-window limit per client address for the public endpoints (per process)."""
+"""The API's side of the shared limiter (booking_app/services/limits.py): the client address of a request
+(X-Forwarded-For only through TRUSTED_PROXIES) and the per-address limit of the public endpoints."""
 from __future__ import annotations
-
-import threading
-import time
-from collections import defaultdict
 
 from fastapi import Request
 
-from booking_app.services.errors import RateLimited
-from booking_app.settings import get_settings
+from booking_app.services import limits
 
-_counts: dict[tuple[str, int], int] = defaultdict(int)
-_lock = threading.Lock()
+
+def client_ip(request: Request) -> str:
+    return limits.client_ip_of_request(request)
 
 
 def public_rate_limit(request: Request) -> None:
-    settings = get_settings()
-    if not settings.rate_limit_enabled:
-        return
-    window = int(time.time() // 60)
-    client = request.client.host if request.client else "unknown"
-    with _lock:
-        for stale in [k for k in _counts if k[1] < window]:
-            del _counts[stale]
-        _counts[(client, window)] += 1
-        count = _counts[(client, window)]
-    if count > settings.rate_limit_per_minute:
-        retry_after = 60 - int(time.time() % 60)
-        raise RateLimited(f"Too many requests; try again in {retry_after} seconds.", retry_after=retry_after)
+    """RATE_LIMIT_PER_MINUTE per client address, in Redis when REDIS_URL is set; RateLimited = 429 + Retry-After."""
+    limits.public(client_ip(request))

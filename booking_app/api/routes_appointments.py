@@ -4,14 +4,14 @@ from __future__ import annotations
 import uuid
 from typing import Optional
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from booking_app.api import deps
-from booking_app.api.ratelimit import public_rate_limit
+from booking_app.api.ratelimit import client_ip, public_rate_limit
 from booking_app.api.schemas import BookingIn, errors
 from booking_app.db import session_scope, utcnow
-from booking_app.services import appointments, idempotency
+from booking_app.services import appointments, idempotency, limits
 from booking_app.services.booking import BookingRequest, book
 from booking_app.services.customer_record import detail_for
 from booking_app.services.idempotency import principal_scope
@@ -44,8 +44,11 @@ def booking_secret(body: dict) -> str | None:
                               s409="slot_unavailable with available_slots, or request_in_progress",
                               s422="validation_error, lead_time_violation with available_slots, "
                                    "or idempotency_key_reused"))
-def create_appointment(body: BookingIn, actor: Principal = Depends(deps.caller),
+def create_appointment(body: BookingIn, http: Request, actor: Principal = Depends(deps.caller),
                        idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+    if not actor.is_staff:  # one budget with the booking page (limits.booking): per client address and per email
+        limits.booking(client_ip(http), body.customer_email)
+
     def handler() -> tuple[int, dict]:
         request = BookingRequest(**body.model_dump())
         with session_scope() as session:

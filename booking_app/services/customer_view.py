@@ -16,7 +16,7 @@ from booking_app.db import session_scope, utcnow
 from booking_app.domain.policy import CancellationPolicy
 from booking_app.domain.tz import is_valid_timezone
 from booking_app.models import AppointmentType, Calendar
-from booking_app.services import calendars, links
+from booking_app.services import calendars, limits, links
 from booking_app.services.booking import BookingRequest, book
 from booking_app.services.principal import ANONYMOUS
 from booking_app.services.slots import free_slots
@@ -126,7 +126,10 @@ def month_grid_days(year: int, month: int, available: set[str], today: date) -> 
 
 
 def book_from_page(*, calendar_id: str, type_slug: str, slot: dict, name: str, email: str, phone: str,
-                   notes: str, tz: str) -> dict:
+                   notes: str, tz: str, client_ip: str = limits.UNKNOWN) -> dict:
+    """The booking page's booking, within the same limits as `POST /appointments` (one budget per
+    client address and per customer email, whichever way in): RateLimited carries `retry_after`."""
+    limits.booking(client_ip, email)
     request = BookingRequest(
         calendar_id=uuid.UUID(calendar_id), appointment_type=type_slug,
         start_time=datetime.fromisoformat(slot["start_time"].replace("Z", "+00:00")),

@@ -1,24 +1,26 @@
 """Console logins: argon2-checked passwords, opaque session tokens (only their hash is stored),
-and a login limit counted in the audit trail, so it holds across processes and restarts."""
+and sign-in limits from the shared limiter (`limits.login`, in Redis when configured): the client
+address is blocked after repeated failures, the account is only slowed down (exponential backoff,
+reset by a success), so nobody can lock an admin out by typing wrong passwords for their email.
+Failures are still recorded in the audit trail. An unknown email costs the same argon2 verification
+as a known one (against a dummy hash), so the response time does not tell which accounts exist."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-import sqlalchemy as sa
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from booking_app.models import AuditEvent, StaffSession, StaffUser
-from booking_app.services import audit
-from booking_app.services.errors import RateLimited, Unauthorized
+from booking_app.models import StaffSession, StaffUser
+from booking_app.services import audit, limits
+from booking_app.services.errors import Unauthorized
 from booking_app.services.principal import Principal
 from booking_app.services.users import hasher
 
 SESSION_LIFETIME = timedelta(days=7)
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 5
 WRONG = "That email and password do not match a staff account."
 
 
@@ -34,20 +36,23 @@ def _anonymous(email: str) -> Principal:
     return Principal(kind="anonymous", label=email[:255], actor_type="anonymous")
 
 
-def login(session: Session, *, email: str, password: str, now: datetime) -> tuple[str, StaffUser]:
-    email = email.strip().lower()
-    failures = session.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "user.login_failed", AuditEvent.entity_id == email,
-        AuditEvent.created_at > now - FAILURE_WINDOW)).scalar_one()
-    if failures >= MAX_FAILURES:
-        raise RateLimited("Too many failed attempts. Try again in 15 minutes.",
-                          retry_after=int(FAILURE_WINDOW.total_seconds()))
+def login(session: Session, *, email: str, password: str, now: datetime,
+          client_ip: str = limits.UNKNOWN) -> tuple[str, StaffUser]:
+    """A new session token for a right email and password; Unauthorized otherwise, RateLimited (with
+    `retry_after`) while the client address or the account has to wait. `now` also drives the limits."""
+    email = limits.normalise_email(email)
+    attempt = limits.login(client_ip, email, now=now.timestamp())
+    stand_in = dummy_hash()  # made before the lookup: a process's first login is slower whoever it is for
     user = session.exec(select(StaffUser).where(StaffUser.email == email, StaffUser.active.is_(True))).first()
-    if user is None or not _verify(user.password_hash, password):
+    # Unknown (or inactive) emails are verified too, against a hash of the same cost: no timing oracle.
+    matches = _verify(user.password_hash if user is not None else stand_in, password)
+    if user is None or not matches:
+        attempt.failed(now=now.timestamp())
         audit.record(session, action="user.login_failed", actor=_anonymous(email), entity_type="user",
                      entity_id=email)
-        session.commit()  # the failure counts towards the limit: it must outlive the rollback Unauthorized causes
+        session.commit()  # kept in the audit trail: it must outlive the rollback Unauthorized causes
         raise Unauthorized(WRONG)
+    attempt.succeeded(now=now.timestamp())
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(user_id=user.id, token_hash=_hash(token), created_at=now,
                              expires_at=now + SESSION_LIFETIME))
@@ -55,6 +60,12 @@ def login(session: Session, *, email: str, password: str, now: datetime) -> tupl
     audit.record(session, action="user.logged_in", actor=principal_for(user), entity_type="user",
                  entity_id=str(user.id))
     return token, user
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash of a random password made by the same hasher (same argon2 parameters) as real ones."""
+    return hasher.hash(secrets.token_urlsafe(32))
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import reflex as rx
 
 from booking_app.services import customer_view as view
-from booking_app.services.errors import ServiceError
+from booking_app.services import limits
+from booking_app.services.errors import RateLimited, ServiceError
 from booking_app.state.routing import path_segment
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -165,8 +166,11 @@ class BookingState(rx.State):
         try:
             booked = view.book_from_page(
                 calendar_id=self.page["id"], type_slug=self.type_slug, slot=self.slot, name=self.name,
-                email=self.email, phone=self.phone, notes=self.notes, tz=self.tz)
+                email=self.email, phone=self.phone, notes=self.notes, tz=self.tz,
+                client_ip=limits.client_ip_of_router(self.router))  # the API's limits: one budget for both
             self.booked = {key: str(value) for key, value in booked.items()}
+        except RateLimited as exc:
+            self.problem, self.alternatives = exc.message, []  # "Too many attempts. Try again in 40 seconds."
         except ServiceError as exc:
             self._show_problem(exc)
         finally:

@@ -8,8 +8,9 @@ import asyncio
 import reflex as rx
 
 from booking_app.db import session_scope, utcnow
-from booking_app.services import staff_auth
+from booking_app.services import limits, staff_auth
 from booking_app.services.errors import ServiceError
+from booking_app.services.staff_paths import safe_next
 from booking_app.state.routing import query_param
 from booking_app.state.staff import StaffState
 
@@ -36,20 +37,20 @@ class LoginState(rx.State):
             return
         self.busy = True
         yield
+        client_ip = limits.client_ip_of_router(self.router)  # per-address and per-account limits (limits.login)
         try:
-            token = await asyncio.to_thread(_login, self.email, password)  # argon2: off the event loop
+            token = await asyncio.to_thread(_login, self.email, password, client_ip)  # argon2: off the event loop
         except ServiceError as exc:
-            self.error = exc.message
+            self.error = exc.message  # a RateLimited reads "Too many attempts. Try again in 40 seconds."
             yield rx.set_value("login-password", "")
             return
         finally:
             self.busy = False
         staff = await self.get_state(StaffState)
         staff.session_token, self.error = token, ""
-        target = query_param(self, "next")
-        yield rx.redirect(target if target.startswith("/") and not target.startswith("//") else "/console")
+        yield rx.redirect(safe_next(query_param(self, "next")))  # only the app's own staff pages
 
 
-def _login(email: str, password: str) -> str:
+def _login(email: str, password: str, client_ip: str) -> str:
     with session_scope() as session:
-        return staff_auth.login(session, email=email, password=password, now=utcnow())[0]
+        return staff_auth.login(session, email=email, password=password, now=utcnow(), client_ip=client_ip)[0]

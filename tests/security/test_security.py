@@ -16,8 +16,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from typer.testing import CliRunner
 
-from booking_app.api import ratelimit
 from booking_app.api.app import create_api_app
+from booking_app.services import limits
 from booking_app.settings import get_settings
 from tests.conftest import free_port, use_env
 from tests.integration.conftest import book, booking_body, future_day, make_calendar, notifications  # noqa: F401
@@ -145,15 +145,12 @@ def test_a_manage_token_opens_only_its_own_appointment(client, admin, make_calen
 
 @pytest.fixture
 def rate_limited(monkeypatch):
-    """Public limit of 3 per minute, in a fresh window with time to spare before it rolls over."""
+    """Public limit of 3 per minute (a sliding window), counted under a key prefix of this test's own."""
+    monkeypatch.setattr(limits, "KEY_PREFIX", f"slotwise-test:{uuid.uuid4().hex}:")
     use_env(monkeypatch, {"RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_PER_MINUTE": "3"})
-    if time.time() % 60 > 50:
-        time.sleep(61 - time.time() % 60)
-    ratelimit._counts.clear()
     yield 3
     monkeypatch.undo()
     get_settings.cache_clear()
-    ratelimit._counts.clear()
 
 
 def test_public_booking_and_slots_answer_429_with_retry_after(client, admin, make_calendar, rate_limited):
@@ -170,29 +167,51 @@ def test_public_booking_and_slots_answer_429_with_retry_after(client, admin, mak
     assert admin.get("/api/v1/calendars").status_code == 200  # staff routes are not behind the public limit
 
 
-def test_staff_login_locks_after_repeated_failures(database):
-    """Called as the sign-in page calls it: one unit of work per attempt, which the Unauthorized
-    rolls back, so each failure must be recorded so that it survives that rollback."""
+def test_staff_login_backs_off_after_repeated_failures(database, monkeypatch):
+    """Called as the sign-in page calls it: one unit of work per attempt. After the free failures each
+    attempt waits twice as long as the one before (even with the right password), never a fixed
+    15-minute lock; a success resets it; every failure is still in the audit trail.
+    tests/security/test_rate_limits.py covers the limiter, addresses and Redis in depth."""
+    import sqlalchemy as sa
+
     from booking_app.db import session_scope, utcnow
+    from booking_app.models import AuditEvent
     from booking_app.services.errors import RateLimited, Unauthorized
-    from booking_app.services.staff_auth import FAILURE_WINDOW, MAX_FAILURES, login
+    from booking_app.services.staff_auth import login
     from booking_app.services.users import create_user
 
+    monkeypatch.setattr(limits, "KEY_PREFIX", f"slotwise-test:{uuid.uuid4().hex}:")
+    use_env(monkeypatch, {"RATE_LIMIT_ENABLED": "true"})
+    free = get_settings().rate_limit_login_free_failures
     email, password, now = f"staff-{uuid.uuid4().hex[:8]}@clinic.example", "correct horse battery", utcnow()
     with session_scope() as session:
         create_user(session, email=email, name="Sam", password=password, role="staff")
 
-    def attempt(secret: str, at: datetime = now) -> str:
+    def attempt(secret: str, at: datetime) -> str:
         with session_scope() as session:
-            return login(session, email=email, password=secret, now=at)[0]
+            return login(session, email=email, password=secret, now=at, client_ip="198.51.100.1")[0]
 
-    for _ in range(MAX_FAILURES):
+    for _ in range(free):
         with pytest.raises(Unauthorized):
-            attempt("wrong password")
-    with pytest.raises(RateLimited) as locked:
-        attempt(password)  # even the right password, while locked
-    assert locked.value.extra["retry_after"] == FAILURE_WINDOW.total_seconds()
-    assert attempt(password, now + FAILURE_WINDOW + timedelta(minutes=1))  # the lock lifts
+            attempt("wrong password", now)
+    waits = []
+    for _ in range(3):
+        with pytest.raises(RateLimited) as waiting:
+            attempt(password, now)  # even the right password, while it has to wait
+        waits.append(waiting.value.extra["retry_after"])
+        now += timedelta(seconds=waits[-1])
+        with pytest.raises(Unauthorized):
+            attempt("wrong password", now)
+    assert waits[1] == 2 * waits[0] and waits[2] == 2 * waits[1] and waits[2] < 15 * 60
+    with session_scope() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "user.login_failed", AuditEvent.entity_id == email)).scalar_one() == free + 3
+    with pytest.raises(RateLimited) as waiting:
+        attempt(password, now)
+    assert attempt(password, now + timedelta(seconds=waiting.value.extra["retry_after"]))  # the wait ends
+    with pytest.raises(Unauthorized):  # and the success reset the backoff
+        attempt("wrong password", now + timedelta(minutes=1))
+    assert attempt(password, now + timedelta(minutes=1))
 
 
 # -- escaping ----------------------------------------------------------------------------------------
