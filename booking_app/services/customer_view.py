@@ -5,7 +5,6 @@ raises the same ServiceErrors as the API, so the pages and the API can never dis
 from __future__ import annotations
 
 import calendar as month_grid
-import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from booking_app.domain.tz import is_valid_timezone
 from booking_app.models import AppointmentType, Calendar
 from booking_app.services import calendars, limits, links
 from booking_app.services.booking import BookingRequest, book
+from booking_app.services.ids import parse_id
 from booking_app.services.principal import ANONYMOUS
 from booking_app.services.slots import free_slots
 from booking_app.services.views import appointment_dict, location_text
@@ -131,10 +131,10 @@ def book_from_page(*, calendar_id: str, type_slug: str, slot: dict, name: str, e
     client address and per customer email, whichever way in): RateLimited carries `retry_after`."""
     limits.booking(client_ip, email)
     request = BookingRequest(
-        calendar_id=uuid.UUID(calendar_id), appointment_type=type_slug,
+        calendar_id=parse_id(calendar_id, "calendar"), appointment_type=type_slug,
         start_time=datetime.fromisoformat(slot["start_time"].replace("Z", "+00:00")),
         end_time=datetime.fromisoformat(slot["end_time"].replace("Z", "+00:00")),
-        slot_id=uuid.UUID(slot["slot_id"]), customer_name=name.strip(), customer_email=email.strip(),
+        slot_id=parse_id(slot.get("slot_id"), "time"), customer_name=name.strip(), customer_email=email.strip(),
         customer_phone=phone.strip() or None, notes=notes.strip() or None, timezone=tz)
     with session_scope() as session:
         result = book(session, request=request, actor=ANONYMOUS, now=utcnow())

@@ -181,6 +181,8 @@ def test_settings_save_a_calendar_and_manage_api_keys(web_app, page):
     page.get_by_role("button", name="Create key").click()
     key = page.locator("[data-new-key]")
     expect(key).to_have_value(re.compile(r"^sk_"), timeout=10_000)
+    key.scroll_into_view_if_needed()
+    shoot(page, "settings-new-key")
     page.get_by_role("button", name="Revoke key Front desk tablet").click()
     expect(page.get_by_role("button", name="Revoke key Front desk tablet")).to_have_count(0)
     shoot(page, "settings")
