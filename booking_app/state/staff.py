@@ -9,6 +9,7 @@ import asyncio
 from typing import ClassVar
 
 import reflex as rx
+from reflex.state import _override_base_method
 
 from booking_app.db import session_scope, utcnow
 from booking_app.services import staff_auth
@@ -29,6 +30,19 @@ class StaffState(rx.State):
 
     def _principal(self) -> Principal | None:
         return principal_for_token(self.session_token)
+
+    @_override_base_method  # Reflex's own mark for overriding a State method (reflex==0.10.1 is pinned)
+    def _reset_client_storage(self) -> None:
+        """Reflex calls this on every state of a tab when a browser (re)connects, just before it sends the
+        tab's whole stored state as the first snapshot (`hydrate_and_load`). That snapshot runs no handler,
+        so no guard: whoever presents the tab's token (a UUID in the websocket URL) would get the rows an
+        earlier session loaded, even one that has ended. So each connection starts a staff state empty
+        (backend-only vars, such as the console's listener flag, are kept); the page's on_load, a guarded
+        handler, loads the rows again for a valid session."""
+        super()._reset_client_storage()
+        fields = self.get_fields()
+        for name in self.base_vars:  # this state's own fields, the ones the browser is sent
+            setattr(self, name, fields[name].default_value())
 
     def _forget(self) -> None:
         """Drop everything this state holds (its rows belong to a session that is no longer valid)."""
