@@ -69,7 +69,10 @@ class ConsoleState(StaffState):
                     continue
                 if not await self._still_allowed():
                     return  # signed out, revoked or deactivated: stop streaming; the board is forgotten
-                while True:  # read the board outside the state lock; again if the page switched days
+                if not day:  # the listener started before the page chose its day (a reconnect)
+                    async with self:
+                        day = self.day
+                while day:  # read the board outside the state lock; again if the page switched days
                     board = await asyncio.to_thread(console_view.day_board, date.fromisoformat(day))
                     async with self:
                         if time.monotonic() - self._last_beat > IDLE_SECONDS:
