@@ -367,7 +367,7 @@ def main() -> None:
         configure(database_url=url, redis_url=redis_server.url)
         from booking_app.db import session_scope
         from booking_app.migrate import upgrade
-        from booking_app.services.api_keys import create_api_key
+        from booking_app.services.access.api_keys import create_api_key
 
         upgrade()
         with session_scope() as session:

@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.results_file import publish  # noqa: E402
 from tests.conftest import configure, create_pg_database, drop_pg_database, free_port  # noqa: E402
 from tests.support.servers import start_full_app  # noqa: E402
-from bench.results_file import publish  # noqa: E402
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

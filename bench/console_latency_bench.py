@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.results_file import publish  # noqa: E402
 from tests.conftest import configure, create_pg_database, drop_pg_database, free_port  # noqa: E402
 from tests.support.redis_server import PrivateRedis  # noqa: E402
 from tests.support.servers import start_full_app  # noqa: E402
-from bench.results_file import publish  # noqa: E402
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 EMAIL, PASSWORD = "bench@slotwise.example", "benchmark password"
@@ -55,9 +55,9 @@ def redis_round_trip(url: str, count: int) -> list[float]:
 
 def setup_calendar():
     from booking_app.db import session_scope
-    from booking_app.services import calendars
-    from booking_app.services.principal import SYSTEM
-    from booking_app.services.users import create_user
+    from booking_app.principal import SYSTEM
+    from booking_app.services.access.users import create_user
+    from booking_app.services.calendars import catalog as calendars
 
     with session_scope() as session:
         calendar = calendars.create_calendar(session, actor=SYSTEM, data={
@@ -72,8 +72,8 @@ def setup_calendar():
 
 def book_one(calendar_id, start: datetime) -> str:
     from booking_app.db import session_scope
-    from booking_app.services.booking import BookingRequest, book
-    from booking_app.services.principal import ANONYMOUS
+    from booking_app.principal import ANONYMOUS
+    from booking_app.services.appointments.booking import BookingRequest, book
 
     with session_scope() as session:
         result = book(session, actor=ANONYMOUS, now=datetime.now(timezone.utc), request=BookingRequest(

@@ -26,11 +26,12 @@ import sqlalchemy as sa  # noqa: E402
 from rq import Queue  # noqa: E402
 from rq.registry import StartedJobRegistry  # noqa: E402
 
+from bench.results_file import publish  # noqa: E402
 from tests.conftest import ApiServer, configure, create_pg_database, drop_pg_database, free_port  # noqa: E402
 from tests.support.redis_server import PrivateRedis  # noqa: E402
-from tests.support.servers import ROOT as PROJECT, tool_env  # noqa: E402
+from tests.support.servers import ROOT as PROJECT  # noqa: E402
+from tests.support.servers import tool_env
 from tests.support.smtp import SmtpServer  # noqa: E402
-from bench.results_file import publish  # noqa: E402
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ALL_WEEK = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -124,10 +125,9 @@ def noop_throughput(queue: Queue, count: int) -> float:
 
 
 def reminder_throughput(count: int) -> float:
-    from booking_app.db import session_scope
+    from booking_app.db import session_scope, utcnow
     from booking_app.models import AppointmentReminder
-    from booking_app.services.dispatch import dispatch_due
-    from booking_app.db import utcnow
+    from booking_app.services.messaging.dispatch import dispatch_due
 
     def sent() -> int:
         with session_scope() as session:
@@ -159,7 +159,7 @@ def main() -> None:
         configure(database_url=url, redis_url=redis_server.url, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port))
         from booking_app.db import session_scope
         from booking_app.migrate import upgrade
-        from booking_app.services.api_keys import create_api_key
+        from booking_app.services.access.api_keys import create_api_key
         from booking_app.settings import get_settings
 
         upgrade()

@@ -111,7 +111,7 @@ def measure(name: str, call, *, recorder, runs: int, target_ms: float | None, ba
 
 
 def list_cases(calendar, email: str, today) -> list[tuple[str, dict]]:
-    from booking_app.services.appointments import ListFilters, date_bound
+    from booking_app.services.appointments.queries import ListFilters, date_bound
 
     month_start = date_bound((today - timedelta(days=90)).isoformat(), field="start_date", end=False)
     month_end = date_bound((today - timedelta(days=60)).isoformat(), field="end_date", end=True)
@@ -134,7 +134,7 @@ def list_cases(calendar, email: str, today) -> list[tuple[str, dict]]:
 def cursors_at(filters, depths: tuple[int, ...]) -> dict[int, str | None]:
     """The cursor that opens page `depth` (1 = first page), found by paging like a client."""
     from booking_app.db import session_scope
-    from booking_app.services.appointments import list_appointments
+    from booking_app.services.appointments.queries import list_appointments
 
     found, cursor = {1: None}, None
     for page in range(2, max(depths) + 1):
@@ -152,10 +152,10 @@ def run(args) -> dict:
     from booking_app.db import get_engine, session_scope, utcnow
     from booking_app.migrate import upgrade
     from booking_app.models import Appointment, AppointmentType, Calendar
-    from booking_app.services.analytics import AnalyticsQuery, appointment_analytics
-    from booking_app.services.appointments import list_appointments
-    from booking_app.services.slots import free_slots
-    from booking_app.services.views import appointment_dicts
+    from booking_app.readmodels.appointments import appointment_dicts
+    from booking_app.services.appointments.queries import list_appointments
+    from booking_app.services.calendars.slots import free_slots
+    from booking_app.services.reports.analytics import AnalyticsQuery, appointment_analytics
 
     name = f"slotwise_bench_{os.getpid()}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:

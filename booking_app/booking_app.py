@@ -7,15 +7,16 @@ import logging
 import reflex as rx
 
 from booking_app.api.app import create_api_app
-from booking_app.pages.book import book_page
 from booking_app.pages.analytics import analytics_page
 from booking_app.pages.appointments import appointments_page
+from booking_app.pages.book import book_page
 from booking_app.pages.console import console_page
 from booking_app.pages.index import index
 from booking_app.pages.login import login_page
 from booking_app.pages.manage import manage_page
 from booking_app.pages.proposal import proposal_page
 from booking_app.pages.settings import settings_page
+from booking_app.settings import get_settings
 from booking_app.state.analytics import AnalyticsState
 from booking_app.state.appointments import AppointmentsState
 from booking_app.state.booking import BookingState
@@ -23,7 +24,6 @@ from booking_app.state.console import ConsoleState
 from booking_app.state.manage import ManageState
 from booking_app.state.proposal import ProposalState
 from booking_app.state.settings import SettingsState
-from booking_app.settings import get_settings
 
 log = logging.getLogger("booking_app")
 
@@ -33,7 +33,7 @@ async def embedded_sweep() -> None:
     settings = get_settings()
     if not settings.embedded:
         return
-    from booking_app.services.periodic import run_tick
+    from booking_app.services.operations.periodic import run_tick
 
     while True:
         try:

@@ -26,8 +26,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from booking_app.db import get_engine, is_postgres, session_scope, utcnow
 from booking_app.domain.availability import slot_id_for
-from booking_app.services import calendars as calendar_service
-from booking_app.services.principal import Principal
+from booking_app.principal import Principal
+from booking_app.services.calendars import catalog as calendar_service
 
 SEEDER = Principal(kind="staff", role="admin", label="bulk seed", actor_type="system")
 PER_CALENDAR = 10_000

@@ -31,8 +31,8 @@ def api_key_create(role: str = typer.Option(..., help="admin or staff"),
                    name: str = typer.Option(..., help="who or what uses the key")) -> None:
     """Create an API key; the key itself is printed once, alone on the last line."""
     from booking_app.db import session_scope
-    from booking_app.services.api_keys import create_api_key
-    from booking_app.services.errors import ServiceError
+    from booking_app.errors import ServiceError
+    from booking_app.services.access.api_keys import create_api_key
 
     try:
         with session_scope() as session:
@@ -50,8 +50,8 @@ def user_create(email: str = typer.Option(...), name: str = typer.Option(...),
                 password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True)) -> None:
     """Create a staff login for the console."""
     from booking_app.db import session_scope
-    from booking_app.services.errors import ServiceError
-    from booking_app.services.users import create_user
+    from booking_app.errors import ServiceError
+    from booking_app.services.access.users import create_user
 
     try:
         with session_scope() as session:
@@ -100,7 +100,7 @@ def seed_demo(weeks_back: int = 3, weeks_ahead: int = 3,
 @jobs_app.command("tick")
 def jobs_tick() -> None:
     """Run one pass of all periodic work now, synchronously."""
-    from booking_app.services.periodic import run_tick
+    from booking_app.services.operations.periodic import run_tick
     from booking_app.settings import get_settings
 
     get_settings().require_secrets()

@@ -13,10 +13,12 @@ from sqlmodel import Session, select
 
 from booking_app.db import session_scope, utcnow
 from booking_app.models import AppointmentCheckIn, Calendar, Notification, StaffSession, StaffUser
-from booking_app.services import audit, calendars, reminders
-from booking_app.services.booking import BookingRequest, book
-from booking_app.services.principal import SYSTEM, Principal
-from booking_app.services.users import create_user, hasher
+from booking_app.principal import SYSTEM, Principal
+from booking_app.services import audit
+from booking_app.services.access.users import create_user, hasher
+from booking_app.services.appointments.booking import BookingRequest, book
+from booking_app.services.calendars import catalog as calendars
+from booking_app.services.messaging import reminders
 
 SEEDER = Principal(kind="staff", role="admin", label="demo seed", actor_type="system")
 
@@ -118,7 +120,7 @@ def _seed_one(calendar_id, appointment_type, start: datetime, rng: random.Random
         notes=rng.choice([None, "First visit", "Prefers the window seat", None]),
         override_availability=True,
     )
-    from booking_app.services.errors import SlotUnavailable
+    from booking_app.errors import SlotUnavailable
 
     try:
         with session_scope() as session:

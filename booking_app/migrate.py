@@ -1,9 +1,9 @@
 """Run Alembic migrations programmatically (used by the CLI and the test fixtures)."""
 from __future__ import annotations
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from booking_app.settings import PROJECT_ROOT
 
 

@@ -16,7 +16,6 @@ from sqlmodel import Field, SQLModel
 
 from booking_app.db import utcnow
 
-
 ACTIVE_STATUSES_SQL = "status IN ('pending', 'confirmed')"
 REPLACEMENT_SQL = "rescheduled_from_id IS NOT NULL"
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from booking_app.services.errors import UrlNotAllowed
+from booking_app.errors import UrlNotAllowed
 from booking_app.settings import get_settings
 
 TIMEOUT_SECONDS = 10

@@ -1,7 +1,7 @@
 """RQ jobs for messages: thin wrappers that take ids and open their own sessions."""
-from booking_app.services.dispatch import send_reminder as _send_reminder
-from booking_app.services.dispatch import send_reminders as _send_reminders
-from booking_app.services.notifications import send_notification as _send_notification
+from booking_app.services.messaging.dispatch import send_reminder as _send_reminder
+from booking_app.services.messaging.dispatch import send_reminders as _send_reminders
+from booking_app.services.messaging.notifications import send_notification as _send_notification
 
 
 def send_notification(notification_id: str) -> str:

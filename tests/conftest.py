@@ -167,7 +167,7 @@ def api_server(database) -> ApiServer:
 @pytest.fixture(scope="session")
 def admin_key(database) -> str:
     from booking_app.db import session_scope
-    from booking_app.services.api_keys import create_api_key
+    from booking_app.services.access.api_keys import create_api_key
 
     with session_scope() as session:
         return create_api_key(session, name=f"tests {uuid.uuid4().hex[:6]}", role="admin")[1]

@@ -21,8 +21,8 @@ from booking_app.api import (
     routes_lifecycle,
 )
 from booking_app.db import get_engine
+from booking_app.errors import ServiceError
 from booking_app.notify import render
-from booking_app.services.errors import ServiceError
 from booking_app.settings import get_settings
 
 log = logging.getLogger(__name__)

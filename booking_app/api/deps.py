@@ -10,9 +10,9 @@ from fastapi import Header, Query, Request, Security
 from fastapi.security import HTTPBearer
 
 from booking_app.db import session_scope
-from booking_app.services import api_keys
-from booking_app.services.errors import Forbidden, Unauthorized, ValidationFailed
-from booking_app.services.principal import ANONYMOUS, Principal
+from booking_app.errors import Forbidden, Unauthorized, ValidationFailed
+from booking_app.principal import ANONYMOUS, Principal
+from booking_app.services.access import api_keys
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from booking_app.services import limits
+from booking_app.services.access import limits
 
 
 def client_ip(request: Request) -> str:

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from booking_app.api import deps
 from booking_app.api.schemas import errors
 from booking_app.db import session_scope
-from booking_app.services import analytics
-from booking_app.services.principal import Principal
+from booking_app.principal import Principal
+from booking_app.services.reports import analytics
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 

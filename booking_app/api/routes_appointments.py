@@ -11,12 +11,14 @@ from booking_app.api import deps
 from booking_app.api.ratelimit import client_ip, public_rate_limit
 from booking_app.api.schemas import BookingIn, errors
 from booking_app.db import session_scope, utcnow
-from booking_app.services import appointments, idempotency, limits
-from booking_app.services.booking import BookingRequest, book
-from booking_app.services.customer_record import detail_for
-from booking_app.services.idempotency import principal_scope
-from booking_app.services.principal import Principal
-from booking_app.services.views import appointment_dicts
+from booking_app.principal import Principal
+from booking_app.readmodels.appointments import appointment_dicts
+from booking_app.readmodels.customer_record import detail_for
+from booking_app.services.access import limits
+from booking_app.services.appointments import queries as appointments
+from booking_app.services.appointments.booking import BookingRequest, book
+from booking_app.services.operations import idempotency
+from booking_app.services.operations.idempotency import principal_scope
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
 

@@ -18,10 +18,10 @@ from booking_app.api.schemas import (
 )
 from booking_app.db import session_scope, utcnow
 from booking_app.models import AppointmentType, Calendar
-from booking_app.services import calendars
-from booking_app.services.principal import Principal
-from booking_app.services.slots import free_slots, slot_dict
-from booking_app.services.views import money
+from booking_app.principal import Principal
+from booking_app.readmodels.appointments import money
+from booking_app.services.calendars import catalog as calendars
+from booking_app.services.calendars.slots import free_slots, slot_dict
 from booking_app.timefmt import iso
 
 router = APIRouter(prefix="/api/v1/calendars", tags=["calendars"])

@@ -12,10 +12,10 @@ from booking_app.api.schemas import PushSubscriptionIn, errors
 from booking_app.db import session_scope, utcnow
 from booking_app.models import Calendar
 from booking_app.notify.ics import build_ics
-from booking_app.services import push
-from booking_app.services.appointments import authorize, get_appointment
-from booking_app.services.checkin import check_in_url, qr_png
-from booking_app.services.principal import Principal
+from booking_app.principal import Principal
+from booking_app.services.appointments.checkin import check_in_url, qr_png
+from booking_app.services.appointments.queries import authorize, get_appointment
+from booking_app.services.messaging import push
 from booking_app.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["customer"])

@@ -20,11 +20,11 @@ from booking_app.api.schemas import (
     errors,
 )
 from booking_app.db import session_scope, utcnow
-from booking_app.services import cancellation, checkin, payments, rescheduling, status_changes
-from booking_app.services.customer_record import customer_detail, detail_for
-from booking_app.services.idempotency import principal_scope
-from booking_app.services.principal import Principal
-from booking_app.services.views import appointment_detail
+from booking_app.principal import Principal
+from booking_app.readmodels.appointments import appointment_detail
+from booking_app.readmodels.customer_record import customer_detail, detail_for
+from booking_app.services.appointments import cancellation, checkin, payments, rescheduling, status_changes
+from booking_app.services.operations.idempotency import principal_scope
 from booking_app.timefmt import iso
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["lifecycle"])

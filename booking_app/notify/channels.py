@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from concurrent.futures import ThreadPoolExecutor
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
 
 from booking_app import outbound
-from booking_app.services.errors import UrlNotAllowed
+from booking_app.errors import UrlNotAllowed
 from booking_app.settings import get_settings
 
 

@@ -7,7 +7,7 @@ from icalendar import Calendar as ICal
 from icalendar import Event, vCalAddress, vText
 
 from booking_app.models import Appointment, Calendar
-from booking_app.services.views import event_title, location_text
+from booking_app.readmodels.appointments import event_title, location_text
 
 
 def uid_for(appointment: Appointment) -> str:

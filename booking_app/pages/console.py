@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.pages.staff_ui import STATUS_COLORS, status_badge, staff_shell
+from booking_app.pages.staff_ui import STATUS_COLORS, staff_shell, status_badge
 from booking_app.pages.ui import FOCUS_CSS
 from booking_app.state.console import ConsoleState as C
 

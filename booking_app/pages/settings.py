@@ -5,9 +5,9 @@ import reflex as rx
 
 from booking_app.pages.staff_ui import staff_shell
 from booking_app.pages.ui import FOCUS_CSS
-from booking_app.services.hours_text import DAY_NAMES
-from booking_app.services.settings_view import CHANNELS
 from booking_app.state.settings import SettingsState as S
+from booking_app.viewmodels.hours_text import DAY_NAMES
+from booking_app.viewmodels.settings_view import CHANNELS
 
 FIELDS = (("name", "Calendar name"), ("business_name", "Business name"), ("timezone", "Timezone (IANA)"),
           ("owner_email", "Owner email"), ("support_email", "Support email"), ("language", "Language (en, de)"),

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from booking_app import events
 from booking_app.db import after_commit
 from booking_app.models import Appointment, AuditEvent
-from booking_app.services.principal import Principal
+from booking_app.principal import Principal
 
 
 def record(

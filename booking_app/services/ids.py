@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from booking_app.services.errors import NotFound
+from booking_app.errors import NotFound
 
 
 def parse_id(value: object, what: str = "appointment") -> uuid.UUID:

@@ -9,9 +9,9 @@ import reflex as rx
 from sqlmodel import select
 
 from booking_app.db import session_scope
+from booking_app.errors import ServiceError
 from booking_app.models import Calendar
-from booking_app.services import analytics
-from booking_app.services.errors import ServiceError
+from booking_app.services.reports import analytics
 from booking_app.state.staff import StaffState
 
 STATUS_ORDER = ("confirmed", "pending", "completed", "no_show", "cancelled", "late_cancel")

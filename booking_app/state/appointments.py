@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.services import staff_lists
-from booking_app.services.errors import ServiceError
+from booking_app.errors import ServiceError
 from booking_app.state.staff import StaffState
+from booking_app.viewmodels import staff_lists
 
 FILTERS = ("status", "email", "start", "end")
 

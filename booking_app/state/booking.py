@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import reflex as rx
 
-from booking_app.services import customer_view as view
-from booking_app.services import limits
-from booking_app.services.errors import RateLimited, ServiceError
+from booking_app.errors import RateLimited, ServiceError
+from booking_app.services.access import limits
 from booking_app.state.routing import path_segment
+from booking_app.viewmodels import customer_view as view
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")

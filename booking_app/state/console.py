@@ -9,8 +9,8 @@ from datetime import date, datetime, timezone
 import reflex as rx
 
 from booking_app import live
-from booking_app.services import console_view
 from booking_app.state.staff import StaffState
+from booking_app.viewmodels import console_view
 
 IDLE_SECONDS = 60  # no heartbeat from the page for this long: the listener stops
 RESYNC_SECONDS = 30  # and it re-reads the board this often even when nothing was announced

@@ -18,8 +18,8 @@ from urllib.parse import quote
 import reflex as rx
 
 from booking_app.db import session_scope, utcnow
-from booking_app.services import staff_auth
-from booking_app.services.principal import Principal
+from booking_app.principal import Principal
+from booking_app.services.access import staff_auth
 
 ROLES = ("staff", "admin")
 

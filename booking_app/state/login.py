@@ -8,9 +8,9 @@ import asyncio
 import reflex as rx
 
 from booking_app.db import session_scope, utcnow
-from booking_app.services import limits, staff_auth
-from booking_app.services.errors import ServiceError
-from booking_app.services.staff_paths import safe_next
+from booking_app.errors import ServiceError
+from booking_app.services.access import limits, staff_auth
+from booking_app.services.access.staff_paths import safe_next
 from booking_app.state.routing import query_param
 from booking_app.state.staff import StaffState
 

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import reflex as rx
 
-from booking_app.services import customer_view, manage_view
-from booking_app.services.errors import ServiceError
+from booking_app.errors import ServiceError
 from booking_app.state.routing import path_segment, query_param
+from booking_app.viewmodels import customer_view, manage_view
 
 
 def _flat(data: dict) -> dict[str, str]:

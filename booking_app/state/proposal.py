@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.services import manage_view
-from booking_app.services.errors import ServiceError
+from booking_app.errors import ServiceError
 from booking_app.state.routing import path_segment, query_param
+from booking_app.viewmodels import manage_view
 
 
 class ProposalState(rx.State):

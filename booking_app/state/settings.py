@@ -5,8 +5,8 @@ from typing import ClassVar
 
 import reflex as rx
 
-from booking_app.services import settings_view
 from booking_app.state.staff import StaffState
+from booking_app.viewmodels import settings_view
 
 
 class SettingsState(StaffState):

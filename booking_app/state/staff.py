@@ -12,9 +12,9 @@ import reflex as rx
 from reflex.state import _override_base_method
 
 from booking_app.db import session_scope, utcnow
-from booking_app.services import staff_auth
-from booking_app.services.errors import ServiceError
-from booking_app.services.principal import Principal
+from booking_app.errors import ServiceError
+from booking_app.principal import Principal
+from booking_app.services.access import staff_auth
 from booking_app.state.guard import allowed, guard_handlers, principal_for_token, refusal
 
 

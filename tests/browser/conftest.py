@@ -26,8 +26,8 @@ ALL_DAY = {d: [["00:00", "23:45"]] for d in ("mon", "tue", "wed", "thu", "fri", 
 def seed_calendars() -> dict[str, str]:
     """An easy calendar, one whose policy blocks late cancels, one each for proposals, check-ins and settings."""
     from booking_app.db import session_scope
-    from booking_app.services import calendars
-    from booking_app.services.principal import SYSTEM
+    from booking_app.principal import SYSTEM
+    from booking_app.services.calendars import catalog as calendars
 
     slugs = {}
     for key, policy in (("easy", {"lead_time_hours": 1, "late_cancellation": "block"}),
@@ -63,7 +63,7 @@ def web_app(pg_server, tmp_path_factory):
     configure(database_url=url, redis_url=redis_server.url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     from booking_app.db import session_scope
     from booking_app.migrate import upgrade
-    from booking_app.services.users import create_user
+    from booking_app.services.access.users import create_user
 
     upgrade()
     slugs = seed_calendars()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from booking_app.db import session_scope
 from booking_app.models import Appointment, Calendar
-from booking_app.services.periodic import run_tick
+from booking_app.services.operations.periodic import run_tick
 from tests.browser.conftest import STAFF_EMAIL, STAFF_PASSWORD, axe_violations, record_scan, shoot
 from tests.browser.test_customer_pages import booked_via_service, on_the_half_hour
 
@@ -98,7 +98,7 @@ def test_two_live_consoles_follow_changes_from_another_process(web_app, browser)
 def test_analytics_page_shows_the_apis_numbers(web_app, page):
     import httpx
 
-    from booking_app.services.api_keys import create_api_key
+    from booking_app.services.access.api_keys import create_api_key
 
     booked_via_service(web_app, "easy", on_the_half_hour(30), f"stats-{uuid.uuid4().hex[:6]}@example.com")
     with session_scope() as session:

@@ -14,9 +14,10 @@ from playwright.sync_api import expect
 
 from booking_app.db import session_scope
 from booking_app.models import Appointment, Notification
-from booking_app.services import calendars, rescheduling
-from booking_app.services.booking import BookingRequest, book
-from booking_app.services.principal import ANONYMOUS, Principal
+from booking_app.principal import ANONYMOUS, Principal
+from booking_app.services.appointments import rescheduling
+from booking_app.services.appointments.booking import BookingRequest, book
+from booking_app.services.calendars import catalog as calendars
 from tests.browser.conftest import axe_violations, record_scan, shoot
 
 STAFF = Principal(kind="staff", role="admin", label="tests", actor_type="api_key")

@@ -93,7 +93,7 @@ def test_auth_rules(client, admin, api_server):
     assert_error_shape(client.get("/api/v1/appointments", headers={"Authorization": "Bearer wrong"}), 401)
     assert_error_shape(client.post("/api/v1/calendars", json={"name": "X", "timezone": "UTC"}), 401)
     from booking_app.db import session_scope
-    from booking_app.services.api_keys import create_api_key
+    from booking_app.services.access.api_keys import create_api_key
 
     with session_scope() as session:
         staff_key = create_api_key(session, name="front desk", role="staff")[1]

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import threading
-import uuid
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -186,7 +186,7 @@ def test_one_contact_per_email_kept_current_by_each_booking(client, make_calenda
 
 
 def test_booking_page_states_the_late_fee_in_the_priced_types_currency(make_calendar):
-    from booking_app.services.customer_view import calendar_page
+    from booking_app.viewmodels.customer_view import calendar_page
 
     calendar = make_calendar(
         cancellation_policy={"lead_time_hours": 12, "late_cancellation": "fee", "late_cancel_fee": 15},

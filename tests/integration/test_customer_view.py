@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from booking_app.db import session_scope, utcnow
 from booking_app.models import AppointmentReminder
-from booking_app.services import api_keys, console_view, manage_view, staff_lists
-from booking_app.services.principal import Principal
+from booking_app.principal import Principal
+from booking_app.services.access import api_keys
+from booking_app.viewmodels import console_view, manage_view, staff_lists
 from tests.integration.conftest import book, future_day, zulu
 
 OWNER, SUPPORT = "owner.only@clinic.example", "support.only@clinic.example"

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from booking_app.db import session_scope
 from booking_app.models import IdempotencyKey
-from booking_app.services.api_keys import create_api_key
-from booking_app.services.tokens import hash_token
+from booking_app.services.access.api_keys import create_api_key
+from booking_app.services.access.tokens import hash_token
 from tests.integration.conftest import booking_body, future_day
 
 

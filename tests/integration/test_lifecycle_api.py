@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from booking_app.db import session_scope
 from booking_app.models import Appointment, AppointmentReminder, Notification, Payment
-from booking_app.services.periodic import run_tick
+from booking_app.services.operations.periodic import run_tick
 from tests.integration.conftest import book, booking_body, future_day, zulu
 
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking_app.db import session_scope
-from booking_app.services import cancellation, rescheduling
-from booking_app.services.errors import CancellationNotAllowed, InvalidRescheduleToken, RescheduleTokenExpired
-from booking_app.services.principal import ANONYMOUS
+from booking_app.errors import CancellationNotAllowed, InvalidRescheduleToken, RescheduleTokenExpired
+from booking_app.principal import ANONYMOUS
+from booking_app.services.appointments import cancellation, rescheduling
 from tests.integration.conftest import booking_body, future_day
 
 

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from booking_app import queue
 from booking_app.db import session_scope, utcnow
 from booking_app.models import AppointmentReminder, Notification
-from booking_app.services.outbox import SEND_JOB
-from booking_app.services.periodic import run_tick
+from booking_app.services.messaging.outbox import SEND_JOB
+from booking_app.services.operations.periodic import run_tick
 from booking_app.settings import get_settings
 from tests.conftest import start_private_redis, use_env
 from tests.integration.conftest import book, future_day, notifications, wait_status

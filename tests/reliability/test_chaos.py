@@ -30,8 +30,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import (MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, start_private_redis,
-                            use_env)
+from tests.conftest import MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, start_private_redis, use_env
 from tests.reliability import Proc, overlapping_active, plain_dsn, start_local_backend, worker
 from tests.support.redis_server import PrivateRedis
 from tests.support.smtp import SmtpServer
@@ -96,7 +95,7 @@ def services(pg_server, monkeypatch, tmp_path):
 def stack(services):
     """`services` plus the production server (`reflex run --env prod --backend-only`) and an admin key."""
     from booking_app.db import session_scope
-    from booking_app.services.api_keys import create_api_key
+    from booking_app.services.access.api_keys import create_api_key
 
     with session_scope() as session:
         services.admin_key = create_api_key(session, name="chaos", role="admin")[1]
@@ -328,7 +327,7 @@ class Chaos:
         """What rq-scheduler does in production (every minute there); plus time passing for a few reminders."""
         from booking_app.db import session_scope
         from booking_app.models import AppointmentReminder
-        from booking_app.services.periodic import run_tick
+        from booking_app.services.operations.periodic import run_tick
 
         while not self.stop.wait(SWEEP_SECONDS):
             try:
@@ -364,7 +363,7 @@ def drain(stack: Stack, timeout: float = 150) -> dict:
     import redis
     from rq import Queue
 
-    from booking_app.services.periodic import run_tick
+    from booking_app.services.operations.periodic import run_tick
     from booking_app.settings import get_settings
 
     queue = Queue(get_settings().rq_queue, connection=redis.Redis.from_url(stack.redis.url))
@@ -387,7 +386,7 @@ def drain(stack: Stack, timeout: float = 150) -> dict:
 def test_chaos_keeps_bookings_and_messages_right(stack, pg_server):
     from booking_app.db import session_scope, utcnow
     from booking_app.models import Appointment, AppointmentReminder, Notification
-    from booking_app.services.periodic import run_tick
+    from booking_app.services.operations.periodic import run_tick
 
     run_started = time.monotonic()
     with httpx.Client(base_url=stack.base_url, timeout=30,

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from tests.conftest import (MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, start_private_redis,
-                            use_env)
+from tests.conftest import MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, start_private_redis, use_env
 from tests.support.servers import ROOT, tool_env
 from tests.support.smtp import SmtpServer
 

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from booking_app.db import session_scope
+from booking_app.errors import ValidationFailed
 from booking_app.models import (
     Appointment,
     AppointmentReminder,
@@ -23,13 +24,14 @@ from booking_app.models import (
     Notification,
     PushSubscription,
 )
+from booking_app.principal import Principal
 from booking_app.queue import drain_embedded
-from booking_app.services import console_view, customer_view, reminders, settings_view, signed
-from booking_app.services.dispatch import dispatch_due, send_reminder
-from booking_app.services.errors import ValidationFailed
-from booking_app.services.notifications import send_notification
-from booking_app.services.principal import Principal
+from booking_app.services.access import signed
+from booking_app.services.messaging import reminders
+from booking_app.services.messaging.dispatch import dispatch_due, send_reminder
+from booking_app.services.messaging.notifications import send_notification
 from booking_app.settings import get_settings
+from booking_app.viewmodels import console_view, customer_view, settings_view
 from tests.conftest import use_env
 from tests.integration.conftest import (  # noqa: F401 - make_calendar is a fixture
     book,
@@ -39,7 +41,6 @@ from tests.integration.conftest import (  # noqa: F401 - make_calendar is a fixt
     notifications,
     wait_status,
 )
-
 
 FRONT_DESK = Principal(kind="staff", role="admin", id=uuid.uuid4(), label="front desk", actor_type="staff")
 

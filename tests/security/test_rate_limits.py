@@ -17,11 +17,12 @@ from reflex.istate.data import RouterData
 
 from booking_app.db import session_scope, utcnow
 from booking_app.domain.availability import slot_id_for
-from booking_app.services import customer_view, limits, staff_auth
-from booking_app.services.errors import RateLimited, Unauthorized
-from booking_app.services.limits import Backoff, Limiter, MemoryBackend, RedisBackend, Window
-from booking_app.services.users import create_user
+from booking_app.errors import RateLimited, Unauthorized
+from booking_app.services.access import limits, staff_auth
+from booking_app.services.access.limits import Backoff, Limiter, MemoryBackend, RedisBackend, Window
+from booking_app.services.access.users import create_user
 from booking_app.settings import get_settings
+from booking_app.viewmodels import customer_view
 from tests.conftest import use_env
 from tests.integration.conftest import booking_body, future_day, make_calendar, zulu  # noqa: F401
 

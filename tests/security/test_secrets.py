@@ -125,7 +125,7 @@ def test_the_rule_counts_bytes_and_applies_only_with_a_database_server(tmp_path,
 
 # -- embedded mode keeps its own key --------------------------------------------------------------
 
-MANAGE_TOKEN = ("from uuid import UUID; from booking_app.services.links import manage_token_for; "
+MANAGE_TOKEN = ("from uuid import UUID; from booking_app.links import manage_token_for; "
                 "print(manage_token_for(UUID(int=7)))")
 
 
@@ -181,8 +181,8 @@ def cli(db_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 def logs_in(db_path: Path, password: str) -> bool:
     from booking_app.db import session_scope
-    from booking_app.services.errors import ServiceError
-    from booking_app.services.staff_auth import login
+    from booking_app.errors import ServiceError
+    from booking_app.services.access.staff_auth import login
 
     try:
         with session_scope(f"sqlite:///{db_path}") as session:
@@ -200,11 +200,12 @@ def seed(db_path: Path, *extra: str) -> str | None:
 
 
 def test_seed_demo_prints_a_random_password_that_logs_in(tmp_path):
+    from sqlmodel import select
+
     from booking_app.db import dispose_engines, session_scope
     from booking_app.demo import PUBLISHED_PASSWORD
     from booking_app.models import StaffUser
-    from booking_app.services.users import hasher
-    from sqlmodel import select
+    from booking_app.services.access.users import hasher
 
     first_db, second_db = tmp_path / "a" / "demo.db", tmp_path / "b" / "demo.db"
     passwords = []

@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult
 from typer.testing import CliRunner
 
 from booking_app.api.app import create_api_app
-from booking_app.services import limits
+from booking_app.services.access import limits
 from booking_app.settings import get_settings
 from tests.conftest import free_port, use_env
 from tests.integration.conftest import book, booking_body, future_day, make_calendar, notifications  # noqa: F401
@@ -87,7 +87,7 @@ def test_staff_operations_answer_401_without_a_valid_key(client, method, path, r
 @pytest.fixture(scope="session")
 def staff_key(database) -> str:
     from booking_app.db import session_scope
-    from booking_app.services.api_keys import create_api_key
+    from booking_app.services.access.api_keys import create_api_key
 
     with session_scope() as session:
         return create_api_key(session, name="security staff", role="staff")[1]
@@ -175,10 +175,10 @@ def test_staff_login_backs_off_after_repeated_failures(database, monkeypatch):
     import sqlalchemy as sa
 
     from booking_app.db import session_scope, utcnow
+    from booking_app.errors import RateLimited, Unauthorized
     from booking_app.models import AuditEvent
-    from booking_app.services.errors import RateLimited, Unauthorized
-    from booking_app.services.staff_auth import login
-    from booking_app.services.users import create_user
+    from booking_app.services.access.staff_auth import login
+    from booking_app.services.access.users import create_user
 
     monkeypatch.setattr(limits, "KEY_PREFIX", f"slotwise-test:{uuid.uuid4().hex}:")
     use_env(monkeypatch, {"RATE_LIMIT_ENABLED": "true"})

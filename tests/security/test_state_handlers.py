@@ -165,7 +165,7 @@ class World:
         """Values for dict parameters: nothing, and the forms the settings page and console submit."""
         from booking_app.db import session_scope
         from booking_app.models import Calendar
-        from booking_app.services.settings_view import calendar_form
+        from booking_app.viewmodels.settings_view import calendar_form
 
         with session_scope() as session:
             calendar = calendar_form(session.get(Calendar, uuid.UUID(self.calendar_id)))
@@ -184,10 +184,12 @@ def seed(tag: str) -> dict:
     API key whose name is a marker. Returns the ids and markers."""
     from booking_app.db import session_scope
     from booking_app.models import Notification, Payment
-    from booking_app.services import api_keys, calendars, console_view, staff_auth
-    from booking_app.services.booking import BookingRequest, book
-    from booking_app.services.principal import ANONYMOUS, SYSTEM
-    from booking_app.services.users import create_user
+    from booking_app.principal import ANONYMOUS, SYSTEM
+    from booking_app.services.access import api_keys, staff_auth
+    from booking_app.services.access.users import create_user
+    from booking_app.services.appointments.booking import BookingRequest, book
+    from booking_app.services.calendars import catalog as calendars
+    from booking_app.viewmodels import console_view
 
     digits = "".join(random.choices("0123456789", k=7))
     revenue = f"{random.randint(101, 999)}.{random.choice('123456789')}{random.choice('123456789')}"
@@ -235,7 +237,7 @@ def seed(tag: str) -> dict:
 
 def login(email: str) -> str:
     from booking_app.db import session_scope, utcnow
-    from booking_app.services import staff_auth
+    from booking_app.services.access import staff_auth
 
     with session_scope() as session:
         return staff_auth.login(session, email=email, password=PASSWORD, now=utcnow())[0]
@@ -243,7 +245,7 @@ def login(email: str) -> str:
 
 def revoke(token: str) -> None:
     from booking_app.db import session_scope, utcnow
-    from booking_app.services import staff_auth
+    from booking_app.services.access import staff_auth
 
     with session_scope() as session:
         staff_auth.logout(session, token, utcnow())
@@ -599,7 +601,7 @@ def test_the_live_console_stops_streaming_when_the_session_ends(world, revocatio
     from booking_app import events
     from booking_app.db import session_scope
     from booking_app.models import Appointment, StaffUser
-    from booking_app.services.users import create_user
+    from booking_app.services.access.users import create_user
     from booking_app.state.console import ConsoleState
 
     email = f"{revocation}.{uuid.uuid4().hex[:8]}@example.test"

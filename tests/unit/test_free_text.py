@@ -5,8 +5,8 @@ import pydantic
 import pytest
 
 from booking_app.api import schemas
+from booking_app.errors import ValidationFailed
 from booking_app.services import free_text
-from booking_app.services.errors import ValidationFailed
 
 C0 = [chr(c) for c in range(0x20)]
 C1_AND_DEL = [chr(c) for c in range(0x7F, 0xA0)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from booking_app.services import hours_text
-from booking_app.services.errors import ValidationFailed
+from booking_app.errors import ValidationFailed
+from booking_app.viewmodels import hours_text
 
 
 def test_a_week_round_trips_and_closed_days_are_left_out():

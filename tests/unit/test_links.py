@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from booking_app.services import links
+from booking_app import links
 
 FIELDS = {"title": "Café & Co: 50% off + free tea?", "details": "Manage: https://x.example/manage/a_b-c?d=1#e",
           "location": "12 Harbor St, Boston / Suite 3"}

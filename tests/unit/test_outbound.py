@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from booking_app import outbound
-from booking_app.services.errors import UrlNotAllowed
+from booking_app.errors import UrlNotAllowed
 from booking_app.settings import get_settings
 from tests.conftest import use_env
 

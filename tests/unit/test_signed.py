@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from booking_app.services import signed
+from booking_app.services.access import signed
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
 APPOINTMENT = uuid.UUID("0b7e1a52-3c55-4d3e-9a55-3f2b9a0c1d11")

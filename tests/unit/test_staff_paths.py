@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking_app.services.staff_paths import DEFAULT, STAFF_PAGES, safe_next
+from booking_app.services.access.staff_paths import DEFAULT, STAFF_PAGES, safe_next
 
 ACCEPTED = [*STAFF_PAGES, "/console?day=2026-12-08", "/appointments?q=ann%40example.com&status=confirmed",
             "/analytics?start=2026-01-01&end=2026-01-31&group_by=week", "/settings?", "/console?a=/b?c=d"]

@@ -1,0 +1,153 @@
+"""Read models: appointments as the API (and the web pages) present them."""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from booking_app import links
+from booking_app.models import (
+    Appointment,
+    AppointmentCancellation,
+    AppointmentCheckIn,
+    AppointmentReminder,
+    AuditEvent,
+    Calendar,
+)
+from booking_app.timefmt import iso
+
+
+def money(value: Decimal | None) -> float | None:
+    return None if value is None else float(Decimal(value).quantize(Decimal("0.01")))
+
+
+def calendar_summary(calendar: Calendar) -> dict:
+    return {"id": str(calendar.id), "slug": calendar.slug, "name": calendar.name,
+            "business_name": calendar.business_name, "timezone": calendar.timezone}
+
+
+def event_title(appointment: Appointment, calendar: Calendar) -> str:
+    return f"{appointment.appointment_type.replace('-', ' ').replace('_', ' ').title()} with {calendar.business_name}"
+
+
+def location_text(appointment: Appointment) -> str:
+    return appointment.meeting_link or appointment.location_address or appointment.location_type.replace("_", " ")
+
+
+def appointment_links(appointment: Appointment, calendar: Calendar, token: str | None) -> dict:
+    title = event_title(appointment, calendar)
+    details = f"Manage your booking: {links.manage_url(token)}" if token else title
+    where = location_text(appointment)
+    common = {"title": title, "start": appointment.start_time, "end": appointment.end_time,
+              "details": details, "location": where}
+    return {
+        "google": links.google_url(**common),
+        "outlook": links.outlook_url(**common),
+        "ics": links.ics_url(appointment.id, token) if token else f"/api/v1/appointments/{appointment.id}/calendar.ics",
+        "manage": links.manage_url(token) if token else None,
+    }
+
+
+def appointment_dict(appointment: Appointment, calendar: Calendar, *, reminders_sent: Sequence = (),
+                     token: str | None = None) -> dict:
+    a = appointment
+    return {
+        "id": str(a.id), "calendar_id": str(a.calendar_id), "slot_id": str(a.slot_id),
+        "customer_id": str(a.customer_id), "customer_email": a.customer_email,
+        "customer_phone": a.customer_phone, "customer_name": a.customer_name,
+        "start_time": iso(a.start_time), "end_time": iso(a.end_time),
+        "duration_minutes": a.duration_minutes, "timezone": a.timezone,
+        "status": a.status, "cancellation_reason": a.cancellation_reason,
+        "cancelled_by": a.cancelled_by, "cancelled_at": iso(a.cancelled_at),
+        "rescheduled_from_id": str(a.rescheduled_from_id) if a.rescheduled_from_id else None,
+        "rescheduled_to_id": str(a.rescheduled_to_id) if a.rescheduled_to_id else None,
+        "appointment_type": a.appointment_type, "notes": a.notes, "staff_notes": a.staff_notes,
+        "location_type": a.location_type, "location_address": a.location_address,
+        "meeting_link": a.meeting_link, "meeting_provider": a.meeting_provider,
+        "payment_required": a.payment_required, "payment_amount": money(a.payment_amount),
+        "currency": a.payment_currency, "payment_status": a.payment_status, "payment_id": a.payment_id,
+        "reminders_sent": [iso(t) for t in reminders_sent],
+        "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
+        "confirmed_at": iso(a.confirmed_at), "completed_at": iso(a.completed_at),
+        "confirmation_status": a.confirmation_status, "version": a.version, "language": a.language,
+        "hold_expires_at": iso(a.hold_expires_at),
+        "customer": {"id": str(a.customer_id), "name": a.customer_name, "email": a.customer_email,
+                     "phone": a.customer_phone, "timezone": a.timezone},
+        "calendar": calendar_summary(calendar),
+        "links": appointment_links(a, calendar, token),
+    }
+
+
+def reminders_sent_by_appointment(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list]:
+    sent: dict[uuid.UUID, list] = defaultdict(list)
+    if not ids:
+        return sent
+    rows = session.exec(
+        select(AppointmentReminder.appointment_id, AppointmentReminder.sent_at)
+        .where(AppointmentReminder.appointment_id.in_(ids), AppointmentReminder.status == "sent")
+        .order_by(AppointmentReminder.sent_at)
+    )
+    for appointment_id, sent_at in rows:
+        sent[appointment_id].append(sent_at)
+    return sent
+
+
+def appointment_dicts(session: Session, appointments: Sequence[Appointment]) -> list[dict]:
+    """Many appointments with two extra queries in all (calendars, sent reminders)."""
+    calendar_ids = {a.calendar_id for a in appointments}
+    calendars = {c.id: c for c in session.exec(select(Calendar).where(Calendar.id.in_(calendar_ids)))} if calendar_ids else {}
+    sent = reminders_sent_by_appointment(session, [a.id for a in appointments])
+    return [appointment_dict(a, calendars[a.calendar_id], reminders_sent=sent.get(a.id, ())) for a in appointments]
+
+
+def appointment_detail(session: Session, appointment: Appointment, *, token: str | None = None) -> dict:
+    """The staff record: every field, staff notes, and the audit trail with who did what."""
+    return detail_dict(appointment, session.get(Calendar, appointment.calendar_id),
+                       **detail_rows(session, appointment), token=token)
+
+
+def detail_rows(session: Session, appointment: Appointment) -> dict:
+    """What a detail is built from besides the appointment: reminders, cancellation, check-in, audit trail."""
+    return {
+        "reminders": list(session.exec(select(AppointmentReminder)  # the detail builders order them
+                                       .where(AppointmentReminder.appointment_id == appointment.id))),
+        "cancellation": session.exec(select(AppointmentCancellation)
+                                     .where(AppointmentCancellation.appointment_id == appointment.id)).first(),
+        "check_in": session.exec(select(AppointmentCheckIn)
+                                 .where(AppointmentCheckIn.appointment_id == appointment.id)).first(),
+        "history": list(session.exec(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)
+                                     .order_by(AuditEvent.created_at, AuditEvent.id))),
+    }
+
+
+def detail_dict(appointment: Appointment, calendar: Calendar, *, reminders: Sequence[AppointmentReminder],
+                cancellation: AppointmentCancellation | None, check_in: AppointmentCheckIn | None,
+                history: Sequence[AuditEvent], token: str | None) -> dict:
+    """The staff detail body from rows in hand (a new booking builds it without reading anything back)."""
+    reminders = sorted(reminders, key=lambda r: r.scheduled_for)
+    sent = [r.sent_at for r in reminders if r.status == "sent" and r.sent_at]
+    body = appointment_dict(appointment, calendar, reminders_sent=sent, token=token)
+    body["reminders"] = [
+        {"id": str(r.id), "reminder_type": r.reminder_type, "scheduled_for": iso(r.scheduled_for),
+         "sent_at": iso(r.sent_at), "status": r.status}
+        for r in reminders
+    ]
+    body["cancellation"] = cancellation and {
+        "reason": cancellation.reason, "cancellation_type": cancellation.cancellation_type,
+        "refund_amount": money(cancellation.refund_amount), "refund_status": cancellation.refund_status,
+        "late_cancel_fee": money(cancellation.late_cancel_fee), "created_at": iso(cancellation.created_at),
+    }
+    body["check_in"] = check_in and {
+        "id": str(check_in.id), "checked_in_at": iso(check_in.checked_in_at),
+        "check_in_method": check_in.check_in_method, "checked_in_by_kind": check_in.checked_in_by_kind,
+        "notes": check_in.notes,
+    }
+    body["history"] = [
+        {"action": e.action, "at": iso(e.created_at), "actor_type": e.actor_type, "actor": e.actor_label,
+         "actor_id": e.actor_id, "from_status": e.from_status, "to_status": e.to_status, "data": e.data}
+        for e in history
+    ]
+    return body

@@ -1,0 +1,101 @@
+"""Cancelling: the calendar's policy decides (block, or a late-cancel fee); refunds go through the
+payment gateway; the slot is free at once; customer and owner are told.
+
+Choices where the spec is open (see domain/policy.py for the money rules): a pending (unpaid)
+booking can always be cancelled without a fee; staff may cancel on the customer's behalf
+(`cancelled_by: customer` with a staff key applies the customer policy)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from booking_app import links
+from booking_app.domain.policy import decide_cancellation
+from booking_app.domain.status import ACTIVE_STATUSES
+from booking_app.errors import CancellationNotAllowed, Forbidden, InvalidTransition
+from booking_app.models import Appointment, AppointmentCancellation, AppointmentType, Calendar
+from booking_app.principal import Principal
+from booking_app.readmodels.appointments import money
+from booking_app.services import free_text
+from booking_app.services.appointments import payments
+from booking_app.services.appointments.queries import authorize, get_appointment
+from booking_app.services.appointments.status_changes import transition
+from booking_app.services.calendars.catalog import policy_for
+from booking_app.services.calendars.slots import alternatives, slot_dict
+from booking_app.services.messaging import outbox
+
+PARTIES = ("customer", "owner", "system")
+
+
+def policy_refusal(session: Session, appointment: Appointment, calendar: Calendar, *, error, message: str,
+                   lead_time_hours: float, hours_until: float, now: datetime):
+    """The 403 body: the policy in numbers, where to reschedule, and free times to move to."""
+    appointment_type = session.get(AppointmentType, appointment.appointment_type_id)
+    found = alternatives(session, calendar=calendar, appointment_type=appointment_type,
+                         target=appointment.start_time + timedelta(days=1), now=now)
+    return error(message, cancellation_policy={"lead_time_hours": lead_time_hours,
+                                               "hours_until_appointment": hours_until},
+                 reschedule_url=links.manage_url(links.manage_token_for(appointment.lineage_id)),
+                 available_slots=[slot_dict(s, calendar.id) for s in found])
+
+
+def cancel(session: Session, *, appointment_id: uuid.UUID, actor: Principal, token: str | None, reason: str,
+           party: str, now: datetime) -> dict:
+    appointment = get_appointment(session, appointment_id, for_update=True)
+    principal = authorize(appointment, actor=actor, token=token)
+    if party != "customer" and not principal.is_staff:
+        raise Forbidden("Only staff may cancel as the owner or the system.")
+    return cancel_locked(session, appointment, reason=reason, party=party, actor=principal, now=now)
+
+
+def cancel_locked(session: Session, appointment: Appointment, *, reason: str, party: str, actor: Principal,
+                  now: datetime, late_cancel: bool = False) -> dict:
+    free_text.check({"reason": reason}, multi_line=("reason",))
+    if appointment.status not in ACTIVE_STATUSES:
+        raise InvalidTransition(f"This appointment is already {appointment.status}.",
+                                current_status=appointment.status)
+    calendar = session.get(Calendar, appointment.calendar_id)
+    policy = policy_for(calendar)
+    pending = appointment.status == "pending"
+    decision = decide_cancellation(policy, start=appointment.start_time, now=now,
+                                   paid_amount=payments.paid_amount(appointment),
+                                   by="owner" if pending else party)
+    if not decision.allowed:
+        raise policy_refusal(session, appointment, calendar, error=CancellationNotAllowed,
+                             message=f"Appointments must be cancelled at least {policy.lead_time_hours:g} hours "
+                                     "in advance. You can reschedule instead.",
+                             lead_time_hours=policy.lead_time_hours, hours_until=decision.hours_until, now=now)
+    new_status = "late_cancel" if (decision.late or late_cancel) and not pending else "cancelled"
+    transition(session, appointment, new_status, actor=actor, now=now, action=f"appointment.{new_status}",
+               data={"party": party, "reason": reason, "fee": str(decision.fee),
+                     "refund": str(decision.refund_amount)})
+    appointment.cancelled_at, appointment.cancelled_by = now, party
+    appointment.cancelled_by_id, appointment.cancellation_reason = actor.id, reason
+    refund_status = payments.refund(session, appointment, decision.refund_amount)
+    if decision.fee > 0:
+        payments.record(session, appointment, kind="fee", amount=decision.fee,
+                        status="processed" if appointment.payment_status else "owed")
+    session.add(AppointmentCancellation(
+        appointment_id=appointment.id, cancelled_by_id=actor.id, reason=reason, cancellation_type=party,
+        refund_amount=decision.refund_amount if refund_status else None, refund_status=refund_status,
+        late_cancel_fee=decision.fee or None, created_at=now))
+    _notify(session, appointment, calendar, party, decision)
+    return {"id": str(appointment.id), "status": appointment.status, "cancelled_at": appointment.cancelled_at,
+            "refund_amount": money(decision.refund_amount), "refund_status": refund_status,
+            "late_cancel_fee": money(decision.fee), "currency": appointment.payment_currency}
+
+
+def _notify(session: Session, appointment: Appointment, calendar: Calendar, party: str, decision) -> None:
+    payload = {"refund_amount": str(decision.refund_amount), "late_cancel_fee": str(decision.fee),
+               "currency": appointment.payment_currency}
+    if party == "customer":
+        outbox.add(session, appointment=appointment, kind="cancelled", recipient=appointment.customer_email,
+                   payload=payload)
+        outbox.add(session, appointment=appointment, kind="owner_cancelled", recipient=calendar.owner_email)
+    else:
+        # Told at once, with a one-click way back to the booking page.
+        outbox.add(session, appointment=appointment, kind="cancelled_by_owner", recipient=appointment.customer_email,
+                   payload={**payload, "rebook_url": links.book_url(calendar.slug)})
+

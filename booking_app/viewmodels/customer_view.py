@@ -1,0 +1,170 @@
+"""What the customer pages show, as plain dicts of display-ready strings.
+
+The Reflex states call these (never the database); each opens its own short transaction and
+raises the same ServiceErrors as the API, so the pages and the API can never disagree."""
+from __future__ import annotations
+
+import calendar as month_grid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency
+
+from booking_app import links
+from booking_app.db import session_scope, utcnow
+from booking_app.domain.policy import CancellationPolicy
+from booking_app.domain.tz import is_valid_timezone
+from booking_app.models import AppointmentType, Calendar
+from booking_app.principal import ANONYMOUS
+from booking_app.readmodels.appointments import appointment_dict, location_text
+from booking_app.services.access import limits
+from booking_app.services.appointments.booking import BookingRequest, book
+from booking_app.services.calendars import catalog as calendars
+from booking_app.services.calendars.slots import free_slots
+from booking_app.services.ids import parse_id
+from booking_app.timefmt import iso
+
+LOCATION_WORDS = {"in_person": "In person", "virtual": "Video call", "phone": "Phone call"}
+LOCATION_ICONS = {"in_person": "map-pin", "virtual": "video", "phone": "phone"}
+
+
+def safe_zone(name: str, fallback: str) -> str:
+    return name if is_valid_timezone(name) else fallback
+
+
+def time_label(moment: datetime, tz: str, locale: str = "en") -> str:
+    return format_time(moment.astimezone(ZoneInfo(tz)), "short", locale=locale)
+
+
+def when_label(moment: datetime, tz: str, locale: str = "en") -> str:
+    """'Tuesday, December 8, 2026 at 9:30 AM (EST)'."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{format_date(local, 'full', locale=locale)}, {format_time(local, 'short', locale=locale)} ({local.tzname()})"
+
+
+def short_when_label(moment: datetime, tz: str, locale: str = "en") -> str:
+    """'Tue, Dec 8 · 9:30 AM EST': fits a button in a grid of choices."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{format_date(local, 'EEE, MMM d', locale=locale)} · {format_time(local, 'short', locale=locale)} {local.tzname()}"
+
+
+def price_label(appointment_type: AppointmentType, locale: str = "en") -> str:
+    if not appointment_type.price:
+        return "Free"
+    return format_currency(appointment_type.price, appointment_type.currency, locale=locale)
+
+
+def type_dict(t: AppointmentType, locale: str = "en") -> dict:
+    return {"slug": t.slug, "name": t.name, "description": t.description or "",
+            "duration": f"{t.duration_minutes} min", "price": price_label(t, locale),
+            "location": LOCATION_WORDS.get(t.location_type, t.location_type),
+            "location_icon": LOCATION_ICONS.get(t.location_type, "map-pin"),
+            "pay_first": "Payment secures the slot" if t.payment_required else ""}
+
+
+def calendar_page(slug: str) -> dict:
+    """The booking page's header: business, timezone, bookable types, policy in words."""
+    with session_scope() as session:
+        calendar = calendars.get_calendar(session, slug)
+        types = calendars.list_types(session, calendar_id=calendar.id, include_inactive=False)
+        policy = CancellationPolicy.from_dict(calendar.cancellation_policy)
+        return {"id": str(calendar.id), "slug": calendar.slug, "name": calendar.name,
+                "business": calendar.business_name, "timezone": calendar.timezone,
+                "language": calendar.language, "policy": policy.describe(fee_currency(types)),
+                "reminder_hint": reminder_hint(calendar), "types": [type_dict(t) for t in types]}
+
+
+def fee_currency(types) -> str:
+    """The currency a late-cancel fee is charged in: that of the priced types (free ones may carry
+    the default), else the first type's."""
+    priced = [t.currency for t in types if t.price and t.price > 0]
+    return (priced or [t.currency for t in types] or [""])[0]
+
+
+def reminder_hint(calendar: Calendar) -> str:
+    minutes = sorted((calendar.reminders or {}).get("email", []), reverse=True)
+    if not minutes:
+        return "You will get a confirmation email right away."
+    first = minutes[0]
+    span = f"{first // 1440} day{'s' if first // 1440 > 1 else ''}" if first % 1440 == 0 else (
+        f"{first // 60} hour{'s' if first // 60 > 1 else ''}" if first % 60 == 0 else f"{first} minutes")
+    return f"You will get a confirmation email now and a reminder {span} before."
+
+
+def month_slots(slug: str, type_slug: str, tz: str, year: int, month: int, locale: str = "en") -> dict[str, list]:
+    """Free slots of one month of the customer's calendar, grouped by their local day ('2026-12-08')."""
+    zone = ZoneInfo(tz)
+    first = datetime(year, month, 1, tzinfo=zone)
+    last_day = month_grid.monthrange(year, month)[1]
+    end = datetime(year, month, last_day, tzinfo=zone) + timedelta(days=1)
+    now = utcnow()
+    with session_scope() as session:
+        calendar = calendars.get_calendar(session, slug)
+        appointment_type = calendars.get_type(session, calendar_id=calendar.id, slug=type_slug, active_only=True)
+        if end <= now:
+            return {}
+        slots = free_slots(session, calendar=calendar, appointment_type=appointment_type,
+                           start=max(first, now), end=end, now=now)
+    days: dict[str, list] = {}
+    for slot in slots:
+        day = slot.start.astimezone(zone).date().isoformat()
+        days.setdefault(day, []).append({"slot_id": str(slot.slot_id), "start_time": iso(slot.start),
+                                         "end_time": iso(slot.end), "label": time_label(slot.start, tz, locale)})
+    return days
+
+
+def month_grid_days(year: int, month: int, available: set[str], today: date) -> list[dict]:
+    """Monday-first weeks of the month; blanks are empty strings."""
+    cells = []
+    for week in month_grid.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        for day in week:
+            iso = day.isoformat()
+            in_month = day.month == month
+            cells.append({"date": iso if in_month else "", "number": str(day.day) if in_month else "",
+                          "available": in_month and iso in available and day >= today,
+                          "label": format_date(day, "full", locale="en") if in_month else ""})
+    return cells
+
+
+def book_from_page(*, calendar_id: str, type_slug: str, slot: dict, name: str, email: str, phone: str,
+                   notes: str, tz: str, client_ip: str = limits.UNKNOWN) -> dict:
+    """The booking page's booking, within the same limits as `POST /appointments` (one budget per
+    client address and per customer email, whichever way in): RateLimited carries `retry_after`."""
+    limits.booking(client_ip, email)
+    request = BookingRequest(
+        calendar_id=parse_id(calendar_id, "calendar"), appointment_type=type_slug,
+        start_time=datetime.fromisoformat(slot["start_time"].replace("Z", "+00:00")),
+        end_time=datetime.fromisoformat(slot["end_time"].replace("Z", "+00:00")),
+        slot_id=parse_id(slot.get("slot_id"), "time"), customer_name=name.strip(), customer_email=email.strip(),
+        customer_phone=phone.strip() or None, notes=notes.strip() or None, timezone=tz)
+    with session_scope() as session:
+        result = book(session, request=request, actor=ANONYMOUS, now=utcnow())
+        calendar = session.get(Calendar, result.appointment.calendar_id)
+        return summary(result.appointment, calendar, token=result.manage_token, type_name=type_name(session, result.appointment))
+
+
+def summary(appointment, calendar: Calendar, *, token: str, type_name: str) -> dict:
+    """The appointment as the confirmation and manage pages show it."""
+    data = appointment_dict(appointment, calendar, token=token)
+    tz = safe_zone(appointment.timezone, calendar.timezone)
+    both = tz != calendar.timezone
+    return {
+        "id": data["id"], "status": appointment.status, "type_name": type_name,
+        "business": calendar.business_name, "calendar_slug": calendar.slug,
+        "when": when_label(appointment.start_time, tz),
+        "when_business": f"{when_label(appointment.start_time, calendar.timezone)} at the business" if both else "",
+        "duration": f"{appointment.duration_minutes} min", "where": location_text(appointment),
+        "location_word": LOCATION_WORDS.get(appointment.location_type, ""),
+        "customer_name": appointment.customer_name, "customer_email": appointment.customer_email,
+        "google": data["links"]["google"], "outlook": data["links"]["outlook"], "ics": data["links"]["ics"],
+        "manage_url": links.manage_url(token), "manage_path": f"/manage/{token}",
+        "payment_due": appointment.status == "pending" and appointment.hold_kind == "payment",
+        "start_time": data["start_time"], "end_time": data["end_time"],
+    }
+
+
+def type_name(session, appointment) -> str:
+    appointment_type = session.get(AppointmentType, appointment.appointment_type_id)
+    return appointment_type.name if appointment_type else appointment.appointment_type
+
