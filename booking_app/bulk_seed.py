@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -147,7 +147,7 @@ class CalendarLoad:
                 if end > close or made >= self.count:
                     break
                 cursor = end + timedelta(minutes=self.calendar.buffer_after_minutes)
-                made += self._booking(kind, start.astimezone(timezone.utc), end.astimezone(timezone.utc),
+                made += self._booking(kind, start.astimezone(UTC), end.astimezone(UTC),
                                       appointments, payments, room=self.count - made)
             yield appointments, payments
             if made >= self.count:

@@ -10,11 +10,15 @@ import base64
 import hashlib
 import hmac
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote_plus
 
 from booking_app.settings import get_settings
+
+if TYPE_CHECKING:
+    from booking_app.models import Appointment, Calendar
 
 
 def manage_token_for(lineage_id: uuid.UUID) -> str:
@@ -50,7 +54,7 @@ def _q(value: str) -> str:
 
 
 def _compact(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def google_url(*, title: str, start: datetime, end: datetime, details: str, location: str) -> str:
@@ -60,7 +64,29 @@ def google_url(*, title: str, start: datetime, end: datetime, details: str, loca
 
 def outlook_url(*, title: str, start: datetime, end: datetime, details: str, location: str) -> str:
     def fmt(value: datetime) -> str:
-        return _q(value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return _q(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     return (f"https://outlook.live.com/calendar/0/deeplink/compose?path=%2Fcalendar%2Faction%2Fcompose&rru=addevent"
             f"&subject={_q(title)}&startdt={fmt(start)}&enddt={fmt(end)}&body={_q(details)}&location={_q(location)}")
+
+
+def event_title(appointment: Appointment, calendar: Calendar) -> str:
+    return f"{appointment.appointment_type.replace('-', ' ').replace('_', ' ').title()} with {calendar.business_name}"
+
+
+def location_text(appointment: Appointment) -> str:
+    return appointment.meeting_link or appointment.location_address or appointment.location_type.replace("_", " ")
+
+
+def appointment_links(appointment: Appointment, calendar: Calendar, token: str | None) -> dict:
+    title = event_title(appointment, calendar)
+    details = f"Manage your booking: {manage_url(token)}" if token else title
+    where = location_text(appointment)
+    common = {"title": title, "start": appointment.start_time, "end": appointment.end_time,
+              "details": details, "location": where}
+    return {
+        "google": google_url(**common),
+        "outlook": outlook_url(**common),
+        "ics": ics_url(appointment.id, token) if token else f"/api/v1/appointments/{appointment.id}/calendar.ics",
+        "manage": manage_url(token) if token else None,
+    }

@@ -5,9 +5,9 @@ Timestamps are stored as UTC and always come back tz-aware (also on SQLite).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,13 +31,13 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
@@ -71,12 +71,12 @@ class Calendar(SQLModel, table=True):
     name: str = Field(max_length=200)
     business_name: str = Field(max_length=200)
     timezone: str = Field(max_length=64)
-    owner_name: Optional[str] = Field(default=None, max_length=200)
-    owner_email: Optional[str] = Field(default=None, max_length=255)
-    owner_phone: Optional[str] = Field(default=None, max_length=50)
-    contact_email: Optional[str] = Field(default=None, max_length=255)
-    contact_phone: Optional[str] = Field(default=None, max_length=50)
-    support_email: Optional[str] = Field(default=None, max_length=255)
+    owner_name: str | None = Field(default=None, max_length=200)
+    owner_email: str | None = Field(default=None, max_length=255)
+    owner_phone: str | None = Field(default=None, max_length=50)
+    contact_email: str | None = Field(default=None, max_length=255)
+    contact_phone: str | None = Field(default=None, max_length=50)
+    support_email: str | None = Field(default=None, max_length=255)
     language: str = Field(default="en", max_length=10)
     weekly_hours: dict = json_field(dict)
     date_overrides: dict = json_field(dict)
@@ -86,7 +86,7 @@ class Calendar(SQLModel, table=True):
     min_notice_minutes: int = 60
     max_advance_days: int = 60
     cancellation_policy: dict = json_field(default_policy)
-    reschedule_window_hours: Optional[float] = None
+    reschedule_window_hours: float | None = None
     hold_minutes: int = 15
     no_show_grace_minutes: int = 15
     reminders: dict = json_field(default_reminders)
@@ -105,15 +105,15 @@ class AppointmentType(SQLModel, table=True):
     calendar_id: uuid.UUID = Field(foreign_key="calendars.id", index=True)
     slug: str = Field(max_length=100)
     name: str = Field(max_length=200)
-    description: Optional[str] = None
+    description: str | None = None
     duration_minutes: int
     price: Decimal = Field(default=Decimal("0"), sa_type=Money)
     currency: str = Field(default="USD", max_length=3)
     payment_required: bool = False
     location_type: str = Field(default="in_person", max_length=20)
-    location_address: Optional[str] = None
-    meeting_provider: Optional[str] = Field(default=None, max_length=50)
-    meeting_link: Optional[str] = None
+    location_address: str | None = None
+    meeting_provider: str | None = Field(default=None, max_length=50)
+    meeting_link: str | None = None
     email_template: str = Field(default="default", max_length=50)
     active: bool = True
     created_at: datetime = created_ts()
@@ -127,9 +127,9 @@ class Contact(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=255, unique=True)
     name: str = Field(max_length=255)
-    phone: Optional[str] = Field(default=None, max_length=50)
-    timezone: Optional[str] = Field(default=None, max_length=64)
-    language: Optional[str] = Field(default=None, max_length=10)
+    phone: str | None = Field(default=None, max_length=50)
+    timezone: str | None = Field(default=None, max_length=64)
+    language: str | None = Field(default=None, max_length=10)
     created_at: datetime = created_ts()
     updated_at: datetime = created_ts()
 
@@ -144,7 +144,7 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(default="staff", max_length=10)
     active: bool = True
     created_at: datetime = created_ts()
-    last_login_at: Optional[datetime] = ts()
+    last_login_at: datetime | None = ts()
 
 
 class StaffSession(SQLModel, table=True):
@@ -154,7 +154,7 @@ class StaffSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = created_ts()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    revoked_at: Optional[datetime] = ts()
+    revoked_at: datetime | None = ts()
 
 
 class ApiKey(SQLModel, table=True):
@@ -166,8 +166,8 @@ class ApiKey(SQLModel, table=True):
     key_prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = created_ts()
-    last_used_at: Optional[datetime] = ts()
-    revoked_at: Optional[datetime] = ts()
+    last_used_at: datetime | None = ts()
+    revoked_at: datetime | None = ts()
 
 
 class Appointment(SQLModel, table=True):
@@ -200,7 +200,7 @@ class Appointment(SQLModel, table=True):
     slot_id: uuid.UUID
     customer_id: uuid.UUID = Field(foreign_key="contacts.id")
     customer_email: str = Field(max_length=255)
-    customer_phone: Optional[str] = Field(default=None, max_length=50)
+    customer_phone: str | None = Field(default=None, max_length=50)
     customer_name: str = Field(max_length=255)
     start_time: datetime = Field(sa_type=UTCDateTime, nullable=False)
     end_time: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -210,36 +210,36 @@ class Appointment(SQLModel, table=True):
     busy_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
     busy_end: datetime = Field(sa_type=UTCDateTime, nullable=False)
     status: str = Field(default="pending", max_length=20, index=True)
-    cancellation_reason: Optional[str] = None
-    cancelled_by: Optional[str] = Field(default=None, max_length=20)  # customer | owner | system
-    cancelled_by_id: Optional[uuid.UUID] = None  # the staff user / API key / contact who did it
-    cancelled_at: Optional[datetime] = ts()
-    rescheduled_from_id: Optional[uuid.UUID] = Field(default=None, foreign_key="appointments.id", index=True)
-    rescheduled_to_id: Optional[uuid.UUID] = Field(default=None, foreign_key="appointments.id", index=True)
+    cancellation_reason: str | None = None
+    cancelled_by: str | None = Field(default=None, max_length=20)  # customer | owner | system
+    cancelled_by_id: uuid.UUID | None = None  # the staff user / API key / contact who did it
+    cancelled_at: datetime | None = ts()
+    rescheduled_from_id: uuid.UUID | None = Field(default=None, foreign_key="appointments.id", index=True)
+    rescheduled_to_id: uuid.UUID | None = Field(default=None, foreign_key="appointments.id", index=True)
     lineage_id: uuid.UUID = Field(index=True)  # shared by every appointment of one reschedule chain
     appointment_type: str = Field(max_length=100)
     appointment_type_id: uuid.UUID = Field(foreign_key="appointment_types.id")
-    notes: Optional[str] = None  # the customer's own, from booking; they read it back
-    staff_notes: Optional[str] = None  # the business's (console notes, PATCH /status notes); staff only
+    notes: str | None = None  # the customer's own, from booking; they read it back
+    staff_notes: str | None = None  # the business's (console notes, PATCH /status notes); staff only
     location_type: str = Field(max_length=20)
-    location_address: Optional[str] = None
-    meeting_link: Optional[str] = None
-    meeting_provider: Optional[str] = Field(default=None, max_length=50)
+    location_address: str | None = None
+    meeting_link: str | None = None
+    meeting_provider: str | None = Field(default=None, max_length=50)
     payment_required: bool = False
-    payment_amount: Optional[Decimal] = Field(default=None, sa_type=Money)
-    payment_currency: Optional[str] = Field(default=None, max_length=3)
-    payment_status: Optional[str] = Field(default=None, max_length=20)
-    payment_id: Optional[str] = Field(default=None, max_length=255)
+    payment_amount: Decimal | None = Field(default=None, sa_type=Money)
+    payment_currency: str | None = Field(default=None, max_length=3)
+    payment_status: str | None = Field(default=None, max_length=20)
+    payment_id: str | None = Field(default=None, max_length=255)
     language: str = Field(default="en", max_length=10)
     confirmation_status: str = Field(default="pending", max_length=24)
     version: int = 1  # rises with every change; also the .ics SEQUENCE (continued across reschedules)
     manage_token_hash: str = Field(max_length=64, index=True)
-    hold_expires_at: Optional[datetime] = ts()  # pending rows only: unpaid booking or owner proposal
-    hold_kind: Optional[str] = Field(default=None, max_length=20)  # payment | proposal
+    hold_expires_at: datetime | None = ts()  # pending rows only: unpaid booking or owner proposal
+    hold_kind: str | None = Field(default=None, max_length=20)  # payment | proposal
     created_at: datetime = created_ts()
     updated_at: datetime = created_ts()
-    confirmed_at: Optional[datetime] = ts()
-    completed_at: Optional[datetime] = ts()
+    confirmed_at: datetime | None = ts()
+    completed_at: datetime | None = ts()
 
 
 class AppointmentReminder(SQLModel, table=True):
@@ -256,11 +256,11 @@ class AppointmentReminder(SQLModel, table=True):
     reminder_type: str = Field(max_length=20)
     offset_minutes: int
     scheduled_for: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    sent_at: Optional[datetime] = ts()
+    sent_at: datetime | None = ts()
     status: str = Field(default="pending", max_length=20, index=True)
     attempts: int = 0
-    claimed_at: Optional[datetime] = ts()  # a dead worker's claim goes stale (see dispatch.py)
-    last_error: Optional[str] = None
+    claimed_at: datetime | None = ts()  # a dead worker's claim goes stale (see dispatch.py)
+    last_error: str | None = None
     created_at: datetime = created_ts()
 
 
@@ -271,12 +271,12 @@ class AppointmentCancellation(SQLModel, table=True):
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     appointment_id: uuid.UUID = Field(foreign_key="appointments.id", index=True)
-    cancelled_by_id: Optional[uuid.UUID] = None
+    cancelled_by_id: uuid.UUID | None = None
     reason: str
     cancellation_type: str = Field(max_length=20)
-    refund_amount: Optional[Decimal] = Field(default=None, sa_type=Money)
-    refund_status: Optional[str] = Field(default=None, max_length=50)
-    late_cancel_fee: Optional[Decimal] = Field(default=None, sa_type=Money)
+    refund_amount: Decimal | None = Field(default=None, sa_type=Money)
+    refund_status: str | None = Field(default=None, max_length=50)
+    late_cancel_fee: Decimal | None = Field(default=None, sa_type=Money)
     created_at: datetime = created_ts()
 
 
@@ -287,11 +287,11 @@ class AppointmentCheckIn(SQLModel, table=True):
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     appointment_id: uuid.UUID = Field(foreign_key="appointments.id", unique=True)
-    checked_in_by: Optional[uuid.UUID] = None
+    checked_in_by: uuid.UUID | None = None
     checked_in_by_kind: str = Field(default="staff", max_length=20)  # customer | staff
     checked_in_at: datetime = created_ts()
     check_in_method: str = Field(max_length=50)
-    notes: Optional[str] = None
+    notes: str | None = None
 
 
 class Payment(SQLModel, table=True):
@@ -311,7 +311,7 @@ class Payment(SQLModel, table=True):
     currency: str = Field(default="USD", max_length=3)
     status: str = Field(default="processed", max_length=20)
     provider: str = Field(default="manual", max_length=30)
-    provider_ref: Optional[str] = Field(default=None, max_length=255)
+    provider_ref: str | None = Field(default=None, max_length=255)
     created_at: datetime = created_ts()
 
 
@@ -335,10 +335,10 @@ class Notification(SQLModel, table=True):
     version: int
     status: str = Field(default="pending", max_length=20)
     attempts: int = 0
-    next_attempt_at: Optional[datetime] = ts()
-    claimed_at: Optional[datetime] = ts()
-    sent_at: Optional[datetime] = ts()
-    last_error: Optional[str] = None
+    next_attempt_at: datetime | None = ts()
+    claimed_at: datetime | None = ts()
+    sent_at: datetime | None = ts()
+    last_error: str | None = None
     payload: dict = json_field(dict)
     created_at: datetime = created_ts()
     updated_at: datetime = created_ts()
@@ -359,15 +359,15 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
     __table_args__ = (sa.Index("ix_audit_appointment_created", "appointment_id", "created_at"),)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    appointment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="appointments.id")
+    appointment_id: uuid.UUID | None = Field(default=None, foreign_key="appointments.id")
     entity_type: str = Field(max_length=40)
     entity_id: str = Field(max_length=64)
     action: str = Field(max_length=60)
     actor_type: str = Field(max_length=20)  # customer | staff | api_key | system
-    actor_id: Optional[str] = Field(default=None, max_length=64)
-    actor_label: Optional[str] = Field(default=None, max_length=255)
-    from_status: Optional[str] = Field(default=None, max_length=20)
-    to_status: Optional[str] = Field(default=None, max_length=20)
+    actor_id: str | None = Field(default=None, max_length=64)
+    actor_label: str | None = Field(default=None, max_length=255)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str | None = Field(default=None, max_length=20)
     data: dict = json_field(dict)
     created_at: datetime = created_ts()
 
@@ -380,7 +380,7 @@ class IdempotencyKey(SQLModel, table=True):
     key: str = Field(max_length=255)
     request_hash: str = Field(max_length=64)
     status: str = Field(default="in_progress", max_length=20)  # in_progress | completed
-    response_status: Optional[int] = None
-    response_body: Optional[dict] = Field(default=None, sa_type=JSONType)
+    response_status: int | None = None
+    response_body: dict | None = Field(default=None, sa_type=JSONType)
     created_at: datetime = created_ts()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

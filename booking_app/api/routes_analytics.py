@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Optional
 
 from fastapi import APIRouter, Depends, Query
 
@@ -59,10 +58,10 @@ staff-proposed new time the customer never accepted is an offer, not a booking, 
                              s422="validation_error: bad date, start after end, bad group_by"))
 def appointment_analytics(
     _: Principal = Depends(deps.staff),
-    calendar_id: Optional[uuid.UUID] = Query(None, description="One calendar; all calendars when omitted"),
-    start_date: Optional[str] = Query(None, max_length=40, description="First local date, inclusive (2026-02-01)"),
-    end_date: Optional[str] = Query(None, max_length=40, description="Last local date, inclusive (2026-02-28)"),
-    group_by: Optional[str] = Query("day", max_length=20, description="day, week (Monday first) or month",
+    calendar_id: uuid.UUID | None = Query(None, description="One calendar; all calendars when omitted"),
+    start_date: str | None = Query(None, max_length=40, description="First local date, inclusive (2026-02-01)"),
+    end_date: str | None = Query(None, max_length=40, description="Last local date, inclusive (2026-02-28)"),
+    group_by: str | None = Query("day", max_length=20, description="day, week (Monday first) or month",
                                     json_schema_extra={"enum": list(analytics.GROUPS)}),
 ) -> dict:
     query = analytics.parse_query(calendar_id=calendar_id, start_date=start_date, end_date=end_date,

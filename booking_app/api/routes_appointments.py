@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Optional
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from booking_app.api import deps
+from booking_app.api.idempotent import idempotent, manage_token_of
 from booking_app.api.ratelimit import client_ip, public_rate_limit
 from booking_app.api.schemas import BookingIn, errors
 from booking_app.db import session_scope, utcnow
@@ -17,21 +17,9 @@ from booking_app.readmodels.customer_record import detail_for
 from booking_app.services.access import limits
 from booking_app.services.appointments import queries as appointments
 from booking_app.services.appointments.booking import BookingRequest, book
-from booking_app.services.operations import idempotency
 from booking_app.services.operations.idempotency import principal_scope
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
-
-
-def idempotent(scope: str, key: str | None, payload: object, handler,
-               secret: idempotency.Secret | None = None) -> JSONResponse:
-    status, body = idempotency.run(scope=scope, key=key, payload=payload, handler=handler, secret=secret)
-    return JSONResponse(status_code=status, content=body)
-
-
-def manage_token_of(appointment_id: str) -> str | None:
-    with session_scope() as session:
-        return appointments.manage_token_of(session, uuid.UUID(appointment_id))
 
 
 def booking_secret(body: dict) -> str | None:
@@ -47,7 +35,7 @@ def booking_secret(body: dict) -> str | None:
                               s422="validation_error, lead_time_violation with available_slots, "
                                    "or idempotency_key_reused"))
 def create_appointment(body: BookingIn, http: Request, actor: Principal = Depends(deps.caller),
-                       idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+                       idempotency_key: str | None = Header(None)) -> JSONResponse:
     if not actor.is_staff:  # one budget with the booking page (limits.booking): per client address and per email
         limits.booking(client_ip(http), body.customer_email)
 
@@ -67,15 +55,15 @@ def create_appointment(body: BookingIn, http: Request, actor: Principal = Depend
             responses=errors(401, 422))
 def list_appointments(
     _: Principal = Depends(deps.staff),
-    calendar_id: Optional[uuid.UUID] = None,
-    customer_id: Optional[uuid.UUID] = None,
-    customer_email: Optional[str] = Query(None, max_length=255),
-    status: Optional[str] = Query(None, max_length=200, description="Comma-separated statuses"),
-    appointment_type: Optional[str] = Query(None, max_length=100),
-    start_date: Optional[str] = Query(None, max_length=40, description="On start_time; a date = that UTC day"),
-    end_date: Optional[str] = Query(None, max_length=40, description="Inclusive; a date = through that UTC day"),
+    calendar_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    customer_email: str | None = Query(None, max_length=255),
+    status: str | None = Query(None, max_length=200, description="Comma-separated statuses"),
+    appointment_type: str | None = Query(None, max_length=100),
+    start_date: str | None = Query(None, max_length=40, description="On start_time; a date = that UTC day"),
+    end_date: str | None = Query(None, max_length=40, description="Inclusive; a date = through that UTC day"),
     limit: int = Query(50, ge=1, le=200),
-    cursor: Optional[str] = Query(None, max_length=500),
+    cursor: str | None = Query(None, max_length=500),
 ) -> dict:
     filters = appointments.ListFilters(
         calendar_id=calendar_id, customer_id=customer_id, customer_email=customer_email,
@@ -94,7 +82,7 @@ def list_appointments(
                         "in their words (`event`, `at`, `by`: you|business|system, `description`).",
             responses=errors(401, 403, 404, 422))
 def get_appointment(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
-                    token: Optional[str] = Depends(deps.manage_token)) -> dict:
+                    token: str | None = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:
         appointment = appointments.get_appointment(session, appointment_id)
         appointments.authorize(appointment, actor=actor, token=token)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Optional
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -24,7 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["customer"])
 @router.get("/appointments/{appointment_id}/calendar.ics", summary="iCalendar file (METHOD:PUBLISH)",
             response_class=Response, responses={200: {"content": {"text/calendar": {}}}, **errors(401, 403, 404, 422)})
 def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
-                  token: Optional[str] = Depends(deps.manage_token)) -> Response:
+                  token: str | None = Depends(deps.manage_token)) -> Response:
     body = _for_appointment(appointment_id, actor, token, lambda session, appointment: build_ics(
         appointment, session.get(Calendar, appointment.calendar_id),
         method="CANCEL" if appointment.status in ("cancelled", "late_cancel") else "PUBLISH"))
@@ -35,13 +34,13 @@ def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.cal
 @router.get("/appointments/{appointment_id}/check-in-qr.png", summary="The check-in QR code as a PNG (emails show it)",
             response_class=Response, responses={200: {"content": {"image/png": {}}}, **errors(401, 403, 404, 422)})
 def check_in_qr(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
-                token: Optional[str] = Depends(deps.manage_token)) -> Response:
+                token: str | None = Depends(deps.manage_token)) -> Response:
     image = _for_appointment(appointment_id, actor, token,
                              lambda _, appointment: qr_png(check_in_url(appointment.id, appointment.lineage_id)))
     return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
-def _for_appointment(appointment_id: uuid.UUID, actor: Principal, token: Optional[str], build):
+def _for_appointment(appointment_id: uuid.UUID, actor: Principal, token: str | None, build):
     """`build(session, appointment)` for an appointment the caller may see (staff, or its manage token)."""
     with session_scope() as session:
         appointment = get_appointment(session, appointment_id)
@@ -54,7 +53,7 @@ def _for_appointment(appointment_id: uuid.UUID, actor: Principal, token: Optiona
              responses=errors(401, 403, 404, 422, s422="url_not_allowed: the endpoint is not an https URL of a public "
                                                        "host (checked again at each send); or validation_error"))
 def subscribe_push(appointment_id: uuid.UUID, body: PushSubscriptionIn, actor: Principal = Depends(deps.caller),
-                   token: Optional[str] = Depends(deps.manage_token)) -> dict:
+                   token: str | None = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:
         subscription = push.subscribe(session, appointment_id=appointment_id, endpoint=body.endpoint,
                                       p256dh=body.keys.p256dh, auth=body.keys.auth, actor=actor, token=token,

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Optional
 
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 
 from booking_app.api import deps
-from booking_app.api.routes_appointments import idempotent, manage_token_of
+from booking_app.api.idempotent import idempotent, manage_token_of
 from booking_app.api.schemas import (
     CancelIn,
     CheckInIn,
@@ -23,7 +22,7 @@ from booking_app.db import session_scope, utcnow
 from booking_app.principal import Principal
 from booking_app.readmodels.appointments import appointment_detail
 from booking_app.readmodels.customer_record import customer_detail, detail_for
-from booking_app.services.appointments import cancellation, checkin, payments, rescheduling, status_changes
+from booking_app.services.appointments import cancellation, checkin, outcomes, payments, rescheduling
 from booking_app.services.operations.idempotency import principal_scope
 from booking_app.timefmt import iso
 
@@ -34,8 +33,8 @@ router = APIRouter(prefix="/api/v1/appointments", tags=["lifecycle"])
              responses=errors(401, 403, 404, 409, 422,
                               s403="cancellation_not_allowed inside the policy window (block mode), or forbidden"))
 def cancel(appointment_id: uuid.UUID, body: CancelIn, actor: Principal = Depends(deps.caller),
-           token: Optional[str] = Depends(deps.manage_token),
-           idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+           token: str | None = Depends(deps.manage_token),
+           idempotency_key: str | None = Header(None)) -> JSONResponse:
     def handler() -> tuple[int, dict]:
         with session_scope() as session:
             result = cancellation.cancel(session, appointment_id=appointment_id, actor=actor, token=token,
@@ -54,7 +53,7 @@ def cancel(appointment_id: uuid.UUID, body: CancelIn, actor: Principal = Depends
              responses=errors(401, 403, 404, 409, 422,
                               s403="reschedule_not_allowed inside the policy window, or forbidden"))
 def reschedule(appointment_id: uuid.UUID, body: RescheduleIn, actor: Principal = Depends(deps.caller),
-               token: Optional[str] = Depends(deps.manage_token)) -> dict:
+               token: str | None = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:
         return rescheduling.start(session, appointment_id=appointment_id, actor=actor, token=token,
                                   reason=body.reason, new_start_time=body.new_start_time, now=utcnow())
@@ -65,7 +64,7 @@ def reschedule(appointment_id: uuid.UUID, body: RescheduleIn, actor: Principal =
                              s409="slot_unavailable with the closest alternatives, or invalid_transition",
                              s410="reschedule_token_expired"))
 def reschedule_confirm(appointment_id: uuid.UUID, body: RescheduleConfirmIn, actor: Principal = Depends(deps.caller),
-                       idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+                       idempotency_key: str | None = Header(None)) -> JSONResponse:
     def handler() -> tuple[int, dict]:
         with session_scope() as session:
             new = rescheduling.confirm(session, appointment_id=appointment_id,
@@ -92,7 +91,7 @@ def answer_proposal(appointment_id: uuid.UUID, body: ProposalAnswerIn) -> dict:
               responses=errors(401, 404, 409, 422))
 def patch_status(appointment_id: uuid.UUID, body: StatusIn, actor: Principal = Depends(deps.staff)) -> dict:
     with session_scope() as session:
-        appointment = status_changes.set_status(session, appointment_id=appointment_id, status=body.status,
+        appointment = outcomes.set_status(session, appointment_id=appointment_id, status=body.status,
                                                 notes=body.notes, actor=actor, now=utcnow())
         return appointment_detail(session, appointment)
 
@@ -101,8 +100,8 @@ def patch_status(appointment_id: uuid.UUID, body: StatusIn, actor: Principal = D
              responses=errors(401, 403, 404, 409, 422,
                               s409="already_checked_in, check_in_not_open or invalid_transition"))
 def check_in(appointment_id: uuid.UUID, body: CheckInIn, actor: Principal = Depends(deps.caller),
-             token: Optional[str] = Depends(deps.manage_token),
-             idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+             token: str | None = Depends(deps.manage_token),
+             idempotency_key: str | None = Header(None)) -> JSONResponse:
     def handler() -> tuple[int, dict]:
         with session_scope() as session:
             record = checkin.check_in(session, appointment_id=appointment_id, method=body.method, notes=body.notes,

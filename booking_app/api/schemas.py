@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 from decimal import Decimal
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -38,10 +38,10 @@ def _timezone(value: str) -> str:
 
 
 Email = Annotated[str, Field(max_length=255), AfterValidator(_email)]
-Phone = Annotated[Optional[str], Field(default=None, max_length=50), AfterValidator(_phone)]
+Phone = Annotated[str | None, Field(default=None, max_length=50), AfterValidator(_phone)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[Optional[str], Field(default=None, max_length=5000), MULTI_LINE]
+LongText = Annotated[str | None, Field(default=None, max_length=5000), MULTI_LINE]
 LocationType = Literal["in_person", "virtual", "phone"]
 Windows = dict[str, list[list[str]]]
 
@@ -82,25 +82,25 @@ class RemindersIn(Strict):
 class CalendarFields(Strict):
     slug: str = Field(None, max_length=80)
     business_name: ShortText = None
-    owner_name: Optional[ShortText] = None
-    owner_email: Optional[Email] = None
+    owner_name: ShortText | None = None
+    owner_email: Email | None = None
     owner_phone: Phone = None
-    contact_email: Optional[Email] = None
+    contact_email: Email | None = None
     contact_phone: Phone = None
-    support_email: Optional[Email] = None
+    support_email: Email | None = None
     language: Literal["en", "de"] = None
     weekly_hours: Windows = None
-    date_overrides: Optional[Windows] = None
+    date_overrides: Windows | None = None
     slot_interval_minutes: int = Field(None, ge=5, le=480)
     buffer_before_minutes: int = Field(None, ge=0, le=480)
     buffer_after_minutes: int = Field(None, ge=0, le=480)
     min_notice_minutes: int = Field(None, ge=0, le=60 * 24 * 90)
     max_advance_days: int = Field(None, ge=1, le=730)
     cancellation_policy: CancellationPolicyIn = None
-    reschedule_window_hours: Optional[float] = Field(None, ge=0, le=24 * 365)
+    reschedule_window_hours: float | None = Field(None, ge=0, le=24 * 365)
     hold_minutes: int = Field(None, ge=1, le=24 * 60)
     no_show_grace_minutes: int = Field(None, ge=0, le=24 * 60)
-    reminders: Optional[RemindersIn] = None
+    reminders: RemindersIn | None = None
 
 
 class CalendarCreate(CalendarFields):
@@ -122,8 +122,8 @@ class AppointmentTypeFields(Strict):
     payment_required: bool = None
     location_type: LocationType = None
     location_address: LongText = None
-    meeting_provider: Optional[str] = Field(None, max_length=50)
-    meeting_link: Optional[str] = Field(None, max_length=2000, pattern=r"^https?://")
+    meeting_provider: str | None = Field(None, max_length=50)
+    meeting_link: str | None = Field(None, max_length=2000, pattern=r"^https?://")
     email_template: Literal["default", "consultation", "support"] = None
     active: bool = None
 
@@ -143,11 +143,11 @@ class BookingIn(Strict):
     customer_name: ShortText
     timezone: TimeZone
     customer_phone: Phone = None
-    customer_id: Optional[uuid.UUID] = None
-    slot_id: Optional[uuid.UUID] = None
+    customer_id: uuid.UUID | None = None
+    slot_id: uuid.UUID | None = None
     notes: LongText = None
-    location_type: Optional[LocationType] = None
-    language: Optional[Literal["en", "de"]] = None
+    location_type: LocationType | None = None
+    language: Literal["en", "de"] | None = None
     override_availability: bool = False
 
 
@@ -163,14 +163,14 @@ class CancelIn(Strict):
 
 class RescheduleIn(Strict):
     reason: LongText = None
-    new_start_time: Optional[AwareDatetime] = None
+    new_start_time: AwareDatetime | None = None
 
 
 class RescheduleConfirmIn(Strict):
     reschedule_token: str = Field(min_length=1, max_length=500)
     new_start_time: AwareDatetime
     new_end_time: AwareDatetime
-    new_slot_id: Optional[uuid.UUID] = None
+    new_slot_id: uuid.UUID | None = None
 
 
 class ProposalAnswerIn(Strict):

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -103,12 +103,12 @@ def _require_aware(*values: datetime) -> None:
 def _utc(value: datetime) -> datetime:
     """Arithmetic on times of one zone is wall-clock arithmetic in Python; UTC makes it real time."""
     _require_aware(value)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def slot_id_for(calendar_id: uuid.UUID, appointment_type: str, start: datetime, end: datetime) -> uuid.UUID:
     _require_aware(start, end)
-    utc = lambda v: v.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    utc = lambda v: v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     return uuid.uuid5(SLOT_NAMESPACE, f"{calendar_id}|{appointment_type}|{utc(start)}|{utc(end)}")
 
 
@@ -128,7 +128,7 @@ def lead_time_problem(start: datetime, now: datetime, rules: AvailabilityRules) 
 
 def _exists(local: datetime) -> bool:
     """A wall-clock time exists unless it falls in a spring-forward gap (it would not round-trip)."""
-    back = local.astimezone(timezone.utc).astimezone(local.tzinfo)
+    back = local.astimezone(UTC).astimezone(local.tzinfo)
     return back.replace(tzinfo=None) == local.replace(tzinfo=None)
 
 
@@ -154,12 +154,12 @@ def _grid(day: date, duration: timedelta, step: int, zone: ZoneInfo,
     for window_start, window_end in windows:
         first, last = _minutes(window_start), _minutes(window_end)
         end_local = (midnight + timedelta(minutes=last)).replace(tzinfo=zone, fold=1)
-        window_end_utc = end_local.astimezone(timezone.utc)
+        window_end_utc = end_local.astimezone(UTC)
         for minute in range(first, last, step):
             local = (midnight + timedelta(minutes=minute)).replace(tzinfo=zone, fold=0)
             if not _exists(local):
                 continue
-            start_utc = local.astimezone(timezone.utc)
+            start_utc = local.astimezone(UTC)
             if start_utc + duration > window_end_utc:
                 break
             if not starts or start_utc > starts[-1]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -26,7 +26,7 @@ def hours_until(start: datetime, now: datetime) -> float:
     if start.tzinfo is None or now.tzinfo is None:
         raise ValueError("naive datetime: give times with a UTC offset")
     # In UTC: subtracting two times of one zone would count wall-clock hours, wrong on DST days.
-    return (start.astimezone(timezone.utc) - now.astimezone(timezone.utc)).total_seconds() / 3600
+    return (start.astimezone(UTC) - now.astimezone(UTC)).total_seconds() / 3600
 
 
 @dataclass(frozen=True)

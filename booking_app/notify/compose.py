@@ -17,11 +17,11 @@ from babel.numbers import format_currency
 
 from booking_app import links
 from booking_app.domain.policy import CancellationPolicy
+from booking_app.links import appointment_links, location_text
 from booking_app.models import Appointment, AppointmentType, Calendar
 from booking_app.notify.channels import Undeliverable
 from booking_app.notify.ics import build_ics
 from booking_app.notify.render import OWNER_KINDS, Rendered, render
-from booking_app.readmodels.appointments import appointment_links, location_text
 from booking_app.settings import get_settings
 
 ICS_METHOD = {"confirmation": "REQUEST", "rescheduled": "REQUEST", "reminder": "REQUEST",

@@ -1,13 +1,13 @@
 """iCalendar files: one stable UID per reschedule lineage, SEQUENCE = the appointment's version."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from icalendar import Calendar as ICal
 from icalendar import Event, vCalAddress, vText
 
+from booking_app.links import event_title, location_text
 from booking_app.models import Appointment, Calendar
-from booking_app.readmodels.appointments import event_title, location_text
 
 
 def uid_for(appointment: Appointment) -> str:
@@ -23,9 +23,9 @@ def build_ics(appointment: Appointment, calendar: Calendar, *, method: str, desc
     event = Event()
     event.add("uid", uid_for(appointment))
     event.add("sequence", appointment.version)
-    event.add("dtstamp", datetime.now(timezone.utc))
-    event.add("dtstart", appointment.start_time.astimezone(timezone.utc))
-    event.add("dtend", appointment.end_time.astimezone(timezone.utc))
+    event.add("dtstamp", datetime.now(UTC))
+    event.add("dtstart", appointment.start_time.astimezone(UTC))
+    event.add("dtend", appointment.end_time.astimezone(UTC))
     event.add("summary", event_title(appointment, calendar))
     event.add("location", location_text(appointment))
     if description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -39,7 +39,7 @@ class Rendered:
     sms: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def _texts(template_set: str, lang: str) -> dict:
     """The set's texts over the default set's, for one language (falling back to English)."""
     lang = lang if lang in LANGUAGES else "en"

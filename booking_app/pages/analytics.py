@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.pages.staff_ui import staff_shell
+from booking_app.components.staff_frame import staff_shell
 from booking_app.state.analytics import STATUS_ORDER
 from booking_app.state.analytics import AnalyticsState as A
 

@@ -5,7 +5,7 @@ import zoneinfo
 
 import reflex as rx
 
-from booking_app.pages.ui import FOCUS_CSS, card, field, not_found, notice, shell
+from booking_app.components.layout import FOCUS_CSS, card, field, not_found, notice, shell
 from booking_app.state.booking import BookingState as S
 
 ZONES = ["UTC"] + sorted(z for z in zoneinfo.available_timezones()

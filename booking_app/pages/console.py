@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.pages.staff_ui import STATUS_COLORS, staff_shell, status_badge
-from booking_app.pages.ui import FOCUS_CSS
+from booking_app.components.layout import FOCUS_CSS
+from booking_app.components.staff_frame import STATUS_COLORS, staff_shell, status_badge
 from booking_app.state.console import ConsoleState as C
 
 HOUR_HEIGHT = "3.5rem"

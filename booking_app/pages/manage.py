@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.pages.ui import FOCUS_CSS, card, not_found, notice, shell
+from booking_app.components.layout import FOCUS_CSS, card, not_found, notice, shell
 from booking_app.state.manage import ManageState as M
 
 STATUS_COLORS = {"confirmed": "blue", "pending": "amber", "completed": "gray", "no_show": "red",

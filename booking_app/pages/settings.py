@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.pages.staff_ui import staff_shell
-from booking_app.pages.ui import FOCUS_CSS
+from booking_app.components.layout import FOCUS_CSS
+from booking_app.components.staff_frame import staff_shell
+from booking_app.state.settings import CHANNELS, DAY_NAMES
 from booking_app.state.settings import SettingsState as S
-from booking_app.viewmodels.hours_text import DAY_NAMES
-from booking_app.viewmodels.settings_view import CHANNELS
 
 FIELDS = (("name", "Calendar name"), ("business_name", "Business name"), ("timezone", "Timezone (IANA)"),
           ("owner_email", "Owner email"), ("support_email", "Support email"), ("language", "Language (en, de)"),

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from booking_app import links
+from booking_app.links import appointment_links
 from booking_app.models import (
     Appointment,
     AppointmentCancellation,
@@ -27,28 +27,6 @@ def money(value: Decimal | None) -> float | None:
 def calendar_summary(calendar: Calendar) -> dict:
     return {"id": str(calendar.id), "slug": calendar.slug, "name": calendar.name,
             "business_name": calendar.business_name, "timezone": calendar.timezone}
-
-
-def event_title(appointment: Appointment, calendar: Calendar) -> str:
-    return f"{appointment.appointment_type.replace('-', ' ').replace('_', ' ').title()} with {calendar.business_name}"
-
-
-def location_text(appointment: Appointment) -> str:
-    return appointment.meeting_link or appointment.location_address or appointment.location_type.replace("_", " ")
-
-
-def appointment_links(appointment: Appointment, calendar: Calendar, token: str | None) -> dict:
-    title = event_title(appointment, calendar)
-    details = f"Manage your booking: {links.manage_url(token)}" if token else title
-    where = location_text(appointment)
-    common = {"title": title, "start": appointment.start_time, "end": appointment.end_time,
-              "details": details, "location": where}
-    return {
-        "google": links.google_url(**common),
-        "outlook": links.outlook_url(**common),
-        "ics": links.ics_url(appointment.id, token) if token else f"/api/v1/appointments/{appointment.id}/calendar.ics",
-        "manage": links.manage_url(token) if token else None,
-    }
 
 
 def appointment_dict(appointment: Appointment, calendar: Calendar, *, reminders_sent: Sequence = (),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import reflex as rx
 
@@ -34,7 +34,7 @@ class ConsoleState(StaffState):
     @rx.event
     def load(self):
         if not self.day:
-            self.day = datetime.now(timezone.utc).date().isoformat()
+            self.day = datetime.now(UTC).date().isoformat()
         self._resync()
         return ConsoleState.listen
 

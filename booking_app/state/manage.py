@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import reflex as rx
 
@@ -151,7 +151,7 @@ class ManageState(rx.State):
                 if self.panel != "reschedule" or not self.hold_until:
                     return
                 until = datetime.fromisoformat(self.hold_until.replace("Z", "+00:00"))
-                self.seconds_left = max(0, int((until - datetime.now(timezone.utc)).total_seconds()))
+                self.seconds_left = max(0, int((until - datetime.now(UTC)).total_seconds()))
                 if self.seconds_left == 0:
                     self.notice, self.notice_color = "The hold expired. Start again to see current times.", "amber"
                     self.panel, self.hold_token = "", ""

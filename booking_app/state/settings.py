@@ -7,6 +7,10 @@ import reflex as rx
 
 from booking_app.state.staff import StaffState
 from booking_app.viewmodels import settings_view
+from booking_app.viewmodels.hours_text import DAY_NAMES
+from booking_app.viewmodels.settings_view import CHANNELS
+
+__all__ = ["CHANNELS", "DAY_NAMES", "SettingsState"]  # the page lists days and channels from here
 
 
 class SettingsState(StaffState):

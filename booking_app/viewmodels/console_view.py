@@ -13,7 +13,7 @@ from booking_app.errors import ValidationFailed
 from booking_app.models import Appointment, AppointmentCheckIn, AppointmentType, Calendar
 from booking_app.principal import Principal
 from booking_app.services import audit, free_text
-from booking_app.services.appointments import cancellation, checkin, rescheduling, status_changes
+from booking_app.services.appointments import cancellation, checkin, outcomes, rescheduling, status_changes
 from booking_app.services.appointments.queries import get_appointment
 from booking_app.services.ids import parse_id
 
@@ -96,7 +96,7 @@ def check_in_by_code(code: str, actor: Principal) -> str:
 
 def set_outcome(appointment_id: str, status: str, actor: Principal) -> None:
     with session_scope() as session:
-        status_changes.set_status(session, appointment_id=parse_id(appointment_id), status=status, notes=None,
+        outcomes.set_status(session, appointment_id=parse_id(appointment_id), status=status, notes=None,
                                   actor=actor, now=utcnow())
 
 

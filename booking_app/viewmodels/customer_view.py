@@ -15,9 +15,10 @@ from booking_app import links
 from booking_app.db import session_scope, utcnow
 from booking_app.domain.policy import CancellationPolicy
 from booking_app.domain.tz import is_valid_timezone
+from booking_app.links import location_text
 from booking_app.models import AppointmentType, Calendar
 from booking_app.principal import ANONYMOUS
-from booking_app.readmodels.appointments import appointment_dict, location_text
+from booking_app.readmodels.appointments import appointment_dict
 from booking_app.services.access import limits
 from booking_app.services.appointments.booking import BookingRequest, book
 from booking_app.services.calendars import catalog as calendars

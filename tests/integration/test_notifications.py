@@ -16,7 +16,7 @@ from booking_app.db import session_scope
 from booking_app.models import Appointment, AppointmentReminder, AuditEvent, Notification, PushSubscription
 from booking_app.services.messaging.dispatch import dispatch_due, send_reminder
 from booking_app.services.messaging.notifications import RetryLater, send_notification
-from tests.integration.conftest import book, booking_body, future_day, notifications, wait_status, zulu
+from tests.integration.conftest import book, future_day, notifications, wait_status, zulu
 from tests.support.diagnostics import job_thread_stacks
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-STAFF_PAGES = ("/console", "/appointments", "/analytics", "/settings")
+# The staff pages, in navigation order, with their labels (the staff frame shows them).
+STAFF_NAV = (("Console", "/console"), ("Appointments", "/appointments"), ("Analytics", "/analytics"),
+             ("Settings", "/settings"))
+STAFF_PAGES = tuple(path for _, path in STAFF_NAV)
 DEFAULT = "/console"
 MAX_LENGTH = 2000
 # A query of plain URL characters: no fragment, space, backslash, quote, bracket or control character.

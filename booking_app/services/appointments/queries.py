@@ -6,7 +6,7 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -91,7 +91,7 @@ def date_bound(value: str | None, *, field: str, end: bool) -> datetime | None:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            moment = datetime.combine(day, time(0), tzinfo=timezone.utc)
+            moment = datetime.combine(day, time(0), tzinfo=UTC)
             return moment + timedelta(days=1) if end else moment
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:

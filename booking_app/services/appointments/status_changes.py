@@ -1,4 +1,4 @@
-"""Status changes: one helper that every lifecycle use case goes through, and PATCH /status."""
+"""Status changes: the one helper every lifecycle use case goes through (outcomes.py, cancellation.py, …)."""
 from __future__ import annotations
 
 import uuid
@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from booking_app.domain import status as machine
-from booking_app.errors import InvalidTransition, ValidationFailed
+from booking_app.errors import InvalidTransition
 from booking_app.models import Appointment, AppointmentCheckIn, Calendar
 from booking_app.principal import Principal
-from booking_app.services import audit, free_text
-from booking_app.services.appointments.queries import get_appointment
+from booking_app.services import audit
 from booking_app.services.messaging import outbox, reminders
 
 
@@ -45,29 +44,6 @@ def transition(session: Session, appointment: Appointment, to_status: str, *, ac
 def notify_no_show(session: Session, appointment: Appointment, calendar: Calendar) -> None:
     outbox.add(session, appointment=appointment, kind="no_show_followup", recipient=appointment.customer_email)
     outbox.add(session, appointment=appointment, kind="owner_no_show", recipient=calendar.owner_email)
-
-
-def set_status(session: Session, *, appointment_id: uuid.UUID, status: str, notes: str | None,
-               actor: Principal, now: datetime) -> Appointment:
-    """Staff corrections and outcomes (PATCH /status). Cancellations go through cancellation.py,
-    which applies the policy, refunds and messages; here they count as owner cancellations."""
-    if status not in {s.value for s in machine.Status}:
-        raise ValidationFailed(f"Unknown status '{status}'.", details=[{"field": "status"}])
-    free_text.check({"notes": notes}, multi_line=("notes",))
-    appointment = get_appointment(session, appointment_id, for_update=True)
-    if status in ("cancelled", "late_cancel") and appointment.status in machine.ACTIVE_STATUSES:
-        from booking_app.services.appointments.cancellation import cancel_locked
-
-        cancel_locked(session, appointment, reason=notes or "Cancelled by staff", party="owner", actor=actor,
-                      now=now, late_cancel=status == "late_cancel")
-        return appointment
-    transition(session, appointment, status, actor=actor, now=now, action=f"appointment.{status}",
-               data={"notes": notes} if notes else None)
-    if notes:
-        append_staff_note(appointment, notes)
-    if status == "no_show":
-        notify_no_show(session, appointment, session.get(Calendar, appointment.calendar_id))
-    return appointment
 
 
 def append_staff_note(appointment: Appointment, text: str) -> None:

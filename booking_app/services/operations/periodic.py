@@ -3,28 +3,27 @@ embedded loop all call run_tick(); each step is idempotent and safe to run concu
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
 from booking_app.db import utcnow
-from booking_app.queue import resolve
+from booking_app.services.messaging.dispatch import dispatch_due
+from booking_app.services.operations.sweeps import expire_holds, settle_past
 
 log = logging.getLogger(__name__)
 
-# Import paths of step functions `(now) -> number of things done`, run in this order.
-STEPS: list[str] = [
-    "booking_app.services.operations.sweeps.expire_holds",
-    "booking_app.services.operations.sweeps.settle_past",
-    "booking_app.services.messaging.dispatch.dispatch_due",
-]
+# Steps `(now) -> number of things done`, run in this order.
+STEPS: list[Callable[[datetime], int | None]] = [expire_holds, settle_past, dispatch_due]
 
 
 def run_tick() -> dict[str, int]:
     now = utcnow()
     results: dict[str, int] = {}
-    for path in STEPS:
-        name = path.rpartition(".")[2]
+    for step in STEPS:
+        name = step.__name__
         try:
-            results[name] = int(resolve(path)(now) or 0)
+            results[name] = int(step(now) or 0)
         except Exception:  # noqa: BLE001 - one failing step must not stop the others
-            log.exception("periodic step %s failed", path)
+            log.exception("periodic step %s failed", name)
             results[name] = -1
     return results

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -107,13 +107,13 @@ def local_period(value: str | None, tz: str, unit: str) -> str | None:
     """SQLite stand-in for date_trunc(unit, ts AT TIME ZONE tz): the local period's first day."""
     if value is None:
         return None
-    moment = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    moment = datetime.fromisoformat(value).replace(tzinfo=UTC)
     return period_start(moment.astimezone(_zone(tz)).date(), unit).isoformat()
 
 
 def utc_start(day: str, tz: str) -> str:
     """SQLite stand-in for (day::timestamp AT TIME ZONE tz), in SQLite's stored UTC format."""
-    moment = datetime.combine(date.fromisoformat(day), time(0), tzinfo=_zone(tz)).astimezone(timezone.utc)
+    moment = datetime.combine(date.fromisoformat(day), time(0), tzinfo=_zone(tz)).astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 

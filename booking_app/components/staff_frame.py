@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from booking_app.pages.ui import FOCUS_CSS, PAGE_CSS, color_mode_button, skip_link
+from booking_app.components.layout import FOCUS_CSS, PAGE_CSS, color_mode_button, skip_link
+from booking_app.services.access.staff_paths import STAFF_NAV
 from booking_app.state.staff import StaffState
 
 STATUS_COLORS = {"confirmed": "blue", "pending": "amber", "checked_in": "grass", "completed": "gray",
                  "no_show": "red", "cancelled": "gray", "late_cancel": "gray"}
-NAV = (("Console", "/console"), ("Appointments", "/appointments"), ("Analytics", "/analytics"), ("Settings", "/settings"))
 STAFF_CSS = (".sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
              "@keyframes flash{from{box-shadow:0 0 0 4px var(--accent-8)}to{box-shadow:none}}"
              ".flash{animation:flash 1.5s ease-out}")
@@ -26,7 +26,7 @@ def staff_shell(*children: rx.Component, state=StaffState) -> rx.Component:
         rx.el.header(
             rx.hstack(
                 rx.text("Slotwise", weight="bold", color=rx.color("accent", 11)),
-                rx.el.nav(rx.hstack(*[rx.link(label, href=href, style=FOCUS_CSS) for label, href in NAV],
+                rx.el.nav(rx.hstack(*[rx.link(label, href=href, style=FOCUS_CSS) for label, href in STAFF_NAV],
                                     spacing="4"), aria_label="Staff pages"),
                 rx.spacer(),
                 rx.text(state.user_name, size="2", color=rx.color("gray", 11)),
