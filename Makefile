@@ -8,7 +8,7 @@ COVERAGE_MIN ?= 85
 COVERAGE := --cov=booking_app --cov=jobs --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_MIN)
 PORT ?= 3000
 
-.PHONY: bootstrap run test export bench clean
+.PHONY: bootstrap run test lint export bench clean
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -23,6 +23,12 @@ run: bootstrap
 test:
 	bash scripts/bootstrap.sh --browser
 	$(ENV) pytest $(COVERAGE) $(PYTEST_ARGS)
+
+## make lint: the import-layer contract, ruff and mypy on booking_app/ and jobs/ (.ci/run runs it before the tests)
+lint: bootstrap
+	$(ENV) lint-imports
+	$(ENV) ruff check booking_app jobs
+	$(ENV) mypy
 
 export: bootstrap
 	$(ENV) reflex export --frontend-only --no-zip
