@@ -51,7 +51,8 @@ CALENDARS = [
             timezone="Europe/Berlin", owner_name="Jonas Weber", owner_email="jonas@lindenhof.example",
             contact_email="termine@lindenhof.example", contact_phone="+49 30 5550 1234",
             support_email="support@lindenhof.example", language="de",
-            weekly_hours={d: [["10:00", "19:00"]] for d in ("tue", "wed", "thu", "fri")} | {"sat": [["09:00", "15:00"]]},
+            weekly_hours={d: [["10:00", "19:00"]] for d in ("tue", "wed", "thu", "fri")}
+            | {"sat": [["09:00", "15:00"]]},
             slot_interval_minutes=15, buffer_before_minutes=5, buffer_after_minutes=10,
             cancellation_policy={"lead_time_hours": 12, "late_cancellation": "fee", "late_cancel_fee": 15,
                                  "refund_percent": 50},

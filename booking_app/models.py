@@ -20,6 +20,11 @@ ACTIVE_STATUSES_SQL = "status IN ('pending', 'confirmed')"
 REPLACEMENT_SQL = "rescheduled_from_id IS NOT NULL"
 
 
+def table(model: type[SQLModel]) -> sa.Table:
+    """A table model's Core table, for Core statements (SQLModel sets `__table__` but does not declare it)."""
+    return model.__table__  # type: ignore[attr-defined]
+
+
 class UTCDateTime(TypeDecorator):
     """tz-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
 
@@ -174,7 +179,8 @@ class Appointment(SQLModel, table=True):
     __tablename__ = "appointments"
     __table_args__ = (
         sa.CheckConstraint(
-            "status IN ('pending', 'confirmed', 'cancelled', 'completed', 'no_show', 'late_cancel')", name="valid_status"
+            "status IN ('pending', 'confirmed', 'cancelled', 'completed', 'no_show', 'late_cancel')",
+            name="valid_status",
         ),
         sa.CheckConstraint("location_type IN ('in_person', 'virtual', 'phone')", name="valid_location_type"),
         sa.CheckConstraint("end_time > start_time", name="valid_time_range"),
@@ -246,7 +252,8 @@ class AppointmentReminder(SQLModel, table=True):
     __tablename__ = "appointment_reminders"
     __table_args__ = (
         sa.CheckConstraint("reminder_type IN ('email', 'sms', 'push')", name="valid_reminder_type"),
-        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="valid_reminder_status"),
+        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')",
+                           name="valid_reminder_status"),
         sa.UniqueConstraint("appointment_id", "reminder_type", "offset_minutes", name="uq_reminder_per_offset"),
         sa.Index("ix_reminders_due", "scheduled_for", sqlite_where=sa.text("status = 'pending'"),
                  postgresql_where=sa.text("status = 'pending'")),

@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     # Storage and queue. Empty means the embedded mode: SQLite file, in-process jobs and events.
-    database_url: str = Field("", description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; empty = embedded SQLite")
+    database_url: str = Field("", description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
+                                              "empty = embedded SQLite")
     sqlite_path: Path = Field(PROJECT_ROOT / "slotwise.db", description="SQLite file used when DATABASE_URL is empty")
     redis_url: str = Field("", description="redis://host:6379/0; empty = jobs and live events run in-process")
     rq_queue: str = Field("slotwise", description="RQ queue name")
@@ -45,7 +46,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password (optional)")
     smtp_starttls: bool = Field(False, description="Use STARTTLS")
     smtp_timeout_seconds: float = Field(10.0, description="Timeout per SMTP conversation")
-    mail_catcher_dir: Path = Field(PROJECT_ROOT / "mail-catcher", description="Where the embedded mode keeps mail when SMTP_HOST is empty")
+    mail_catcher_dir: Path = Field(PROJECT_ROOT / "mail-catcher",
+                                   description="Where the embedded mode keeps mail when SMTP_HOST is empty")
     mail_from: str = Field("Slotwise <no-reply@slotwise.local>", description="From header of outgoing mail")
 
     # SMS (twilio) and web push.
@@ -53,7 +55,8 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr = Field(SecretStr(""), description="Twilio auth token")
     twilio_from_number: str = Field("", description="Sender number for SMS")
     twilio_base_url: str = Field("", description="Override Twilio's API base URL (tests point it at a local server)")
-    vapid_private_key: SecretStr = Field(SecretStr(""), description="VAPID private key (base64url) for web push; empty disables push")
+    vapid_private_key: SecretStr = Field(SecretStr(""), description="VAPID private key (base64url) for web push; "
+                                                                    "empty disables push")
     vapid_public_key: str = Field("", description="VAPID public key shown to browsers")
     vapid_subject: str = Field("mailto:ops@slotwise.local", description="VAPID subject")
     outbound_allow_private: bool = Field(False, description="Also allow http and private, loopback and link-local "
@@ -74,7 +77,8 @@ class Settings(BaseSettings):
                                                        "sign-in (off for load benchmarks)")
     rate_limit_per_minute: int = Field(120, description="Public requests per client IP per minute")
 
-    # Limits shared by the API and the pages (booking_app/services/limits.py); Redis-backed when REDIS_URL is set.
+    # Limits shared by the API and the pages (booking_app/services/access/limits.py); Redis-backed when REDIS_URL
+    # is set.
     trusted_proxies: str = Field("", description="Comma-separated IPs/CIDRs of your reverse proxies; X-Forwarded-For is "
                                                  "believed only from these (empty = use the socket peer)")
     rate_limit_booking_per_ip: int = Field(20, ge=0, description="Bookings per client IP per booking window, API and "

@@ -215,7 +215,8 @@ for i, key in ipairs(KEYS) do
     redis.call('ZADD', key, now, member)
     redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[at + 2]) * 1000))
   else
-    local free, base, cap, ttl = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+    local free, base = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+    local cap, ttl = tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
     local n = tonumber(redis.call('HGET', key, 'n') or '0')
     local reserve = delay(n + 1, free, base, cap)
     if reserve > 0 then redis.call('HSET', key, 'next', string.format('%.6f', now + reserve)) end
@@ -232,7 +233,8 @@ local now = tonumber(ARGV[1])
 for i, key in ipairs(KEYS) do
   local at = 3 + (i - 1) * 5
   if ARGV[at] == 'b' then
-    local free, base, cap, ttl = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+    local free, base = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+    local cap, ttl = tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
     local n = redis.call('HINCRBY', key, 'n', 1)
     local wait = 0
     if n >= free and base > 0 then wait = math.min(cap, base * 2 ^ math.min(n - free, 64)) end

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from booking_app.models import Appointment, AppointmentReminder, Calendar
 
@@ -29,9 +29,9 @@ def plan(session: Session, *, appointment: Appointment, calendar: Calendar, now:
 
 
 def cancel_pending(session: Session, *, appointment_id: uuid.UUID) -> int:
-    result = session.execute(
+    result = session.exec(
         sa.update(AppointmentReminder)
-        .where(AppointmentReminder.appointment_id == appointment_id, AppointmentReminder.status == "pending")
+        .where(col(AppointmentReminder.appointment_id) == appointment_id, col(AppointmentReminder.status) == "pending")
         .values(status="cancelled")
     )
     return result.rowcount or 0

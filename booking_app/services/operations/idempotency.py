@@ -16,11 +16,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from booking_app.db import is_postgres, session_scope, utcnow
 from booking_app.errors import IdempotencyKeyReused, RequestInProgress, ServiceError, ValidationFailed
-from booking_app.models import IdempotencyKey
+from booking_app.models import IdempotencyKey, table
 from booking_app.principal import Principal
 from booking_app.services.access.tokens import hash_token
 
@@ -64,13 +64,15 @@ def _claim(scope: str, key: str, request_hash: str) -> IdempotencyKey | None:
     """Insert an in-progress row; return the existing row instead when someone was first."""
     now = utcnow()
     with session_scope() as session:
-        session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key,
-                                                        IdempotencyKey.expires_at < now))
+        session.execute(sa.delete(IdempotencyKey).where(col(IdempotencyKey.scope) == scope,
+                                                        col(IdempotencyKey.key) == key,
+                                                        col(IdempotencyKey.expires_at) < now))
         insert = pg_insert if is_postgres(session) else sqlite_insert
+        keys = table(IdempotencyKey)
         inserted = session.execute(
-            insert(IdempotencyKey.__table__).values(id=uuid.uuid4(), scope=scope, key=key, request_hash=request_hash,
-                                          status="in_progress", created_at=now, expires_at=now + TTL)
-            .on_conflict_do_nothing(index_elements=["scope", "key"]).returning(IdempotencyKey.__table__.c.id)
+            insert(keys).values(id=uuid.uuid4(), scope=scope, key=key, request_hash=request_hash,
+                                status="in_progress", created_at=now, expires_at=now + TTL)
+            .on_conflict_do_nothing(index_elements=["scope", "key"]).returning(keys.c.id)
         ).first()
         if inserted:
             return None
@@ -82,7 +84,7 @@ def _finish(scope: str, key: str, status: int | None, body: dict | None) -> None
     with session_scope() as session:
         statement = sa.delete(IdempotencyKey) if status is None else sa.update(IdempotencyKey).values(
             status="completed", response_status=status, response_body=body)
-        session.execute(statement.where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))
+        session.execute(statement.where(col(IdempotencyKey.scope) == scope, col(IdempotencyKey.key) == key))
 
 
 def run(*, scope: str, key: str | None, payload: object, handler: Callable[[], tuple[int, dict]],
@@ -102,6 +104,8 @@ def run(*, scope: str, key: str | None, payload: object, handler: Callable[[], t
             raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
         if existing.status != "completed":
             raise RequestInProgress("A request with this Idempotency-Key is still being processed; retry shortly.")
+        # _finish stores both with "completed"
+        assert existing.response_status is not None and existing.response_body is not None
         return existing.response_status, _reveal(existing.response_body, secret)
     try:
         status, body = handler()
