@@ -15,7 +15,7 @@ from booking_app.settings import get_settings
 
 CHANNEL = "slotwise:events"
 log = logging.getLogger(__name__)
-_local_subscribers: list[Callable[[dict], None]] = []
+_local_subscribers: list[Callable[[dict], object]] = []  # what a callback returns is ignored
 _lock = threading.Lock()
 
 
@@ -41,7 +41,7 @@ def publish(event: dict) -> None:
         log.warning("could not publish live event %s", event.get("type"), exc_info=True)
 
 
-def subscribe_local(callback: Callable[[dict], None]) -> Callable[[], None]:
+def subscribe_local(callback: Callable[[dict], object]) -> Callable[[], None]:
     with _lock:
         _local_subscribers.append(callback)
 

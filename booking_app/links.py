@@ -82,11 +82,10 @@ def appointment_links(appointment: Appointment, calendar: Calendar, token: str |
     title = event_title(appointment, calendar)
     details = f"Manage your booking: {manage_url(token)}" if token else title
     where = location_text(appointment)
-    common = {"title": title, "start": appointment.start_time, "end": appointment.end_time,
-              "details": details, "location": where}
+    start, end = appointment.start_time, appointment.end_time
     return {
-        "google": google_url(**common),
-        "outlook": outlook_url(**common),
+        "google": google_url(title=title, start=start, end=end, details=details, location=where),
+        "outlook": outlook_url(title=title, start=start, end=end, details=details, location=where),
         "ics": ics_url(appointment.id, token) if token else f"/api/v1/appointments/{appointment.id}/calendar.ics",
         "manage": manage_url(token) if token else None,
     }

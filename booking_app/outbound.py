@@ -96,7 +96,8 @@ class _CheckedSession(requests.Session):
         super().__init__()
         self.max_bytes = max_bytes
 
-    def request(self, method, url, **kwargs):  # noqa: ANN001 - requests' own signature
+    # Keyword arguments only after the URL (requests' helpers call it so): narrower than Session.request.
+    def request(self, method, url, **kwargs):  # type: ignore[override]
         check_url(url)
         kwargs.update(allow_redirects=False, stream=True, timeout=kwargs.get("timeout") or TIMEOUT_SECONDS)
         response = super().request(method, url, **kwargs)

@@ -79,8 +79,8 @@ class Settings(BaseSettings):
 
     # Limits shared by the API and the pages (booking_app/services/access/limits.py); Redis-backed when REDIS_URL
     # is set.
-    trusted_proxies: str = Field("", description="Comma-separated IPs/CIDRs of your reverse proxies; X-Forwarded-For is "
-                                                 "believed only from these (empty = use the socket peer)")
+    trusted_proxies: str = Field("", description="Comma-separated IPs/CIDRs of your reverse proxies; X-Forwarded-For "
+                                                 "is believed only from these (empty = use the socket peer)")
     rate_limit_booking_per_ip: int = Field(20, ge=0, description="Bookings per client IP per booking window, API and "
                                                                  "booking page together (0 = no limit)")
     rate_limit_booking_per_email: int = Field(10, ge=0, description="Bookings per customer email per booking window "

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -64,7 +65,7 @@ def _normalize_windows(label: str, windows) -> list[list[str]]:
             raise InvalidHours(f"{label}: {end} is not after {start}")
         pairs.append([start, end])
     pairs.sort(key=lambda w: _minutes(w[0]))
-    for earlier, later in zip(pairs, pairs[1:]):
+    for earlier, later in pairwise(pairs):
         if _minutes(later[0]) < _minutes(earlier[1]):
             raise InvalidHours(f"{label}: {earlier[0]}–{earlier[1]} overlaps {later[0]}–{later[1]}")
     return pairs

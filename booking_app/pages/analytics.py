@@ -56,8 +56,8 @@ def table(caption: str, rows, columns: list[tuple[str, str]]) -> rx.Component:
 
 
 def chart_card(title: str, chart: rx.Component, rows, columns) -> rx.Component:
-    return rx.card(rx.vstack(rx.heading(title, size="3", as_="h2"), rx.box(chart, width="100%", role="figure",
-                                                                     aria_label=f"{title} chart; the table below has its numbers"),
+    figure = rx.box(chart, width="100%", role="figure", aria_label=f"{title} chart; the table below has its numbers")
+    return rx.card(rx.vstack(rx.heading(title, size="3", as_="h2"), figure,
                              table(title, rows, columns), width="100%"), width="100%",
                    min_width="0")  # lets a wide table scroll inside its grid cell instead of being clipped
 
@@ -66,12 +66,14 @@ def charts() -> rx.Component:
     axis = [rx.recharts.cartesian_grid(stroke_dasharray="3 3"), rx.recharts.tooltip(), rx.recharts.legend()]
     return rx.grid(
         chart_card("Appointments by status", rx.recharts.bar_chart(
-            *[rx.recharts.bar(data_key=s, stack_id="status", fill=STATUS_FILL[s], is_animation_active=False) for s in STATUS_ORDER],
+            *[rx.recharts.bar(data_key=s, stack_id="status", fill=STATUS_FILL[s], is_animation_active=False)
+              for s in STATUS_ORDER],
             rx.recharts.x_axis(data_key="period"), rx.recharts.y_axis(allow_decimals=False), *axis,
             data=A.series, height=280), A.series,
             [("period", "Period"), *[(s, s.replace("_", " ").capitalize()) for s in STATUS_ORDER], ("count", "Total")]),
         chart_card("Cancellation and no-show rates (%)", rx.recharts.line_chart(
-            rx.recharts.line(data_key="cancellation", stroke="var(--amber-9)", name="Cancellation %", is_animation_active=False),
+            rx.recharts.line(data_key="cancellation", stroke="var(--amber-9)", name="Cancellation %",
+                             is_animation_active=False),
             rx.recharts.line(data_key="no_show", stroke="var(--red-9)", name="No-show %", is_animation_active=False),
             rx.recharts.x_axis(data_key="period"), rx.recharts.y_axis(), *axis, data=A.rates, height=280),
             A.rates, [("period", "Period"), ("cancellation", "Cancellation %"), ("no_show", "No-show %")]),

@@ -68,5 +68,5 @@ class AppointmentsState(StaffState):
     def retry(self, notification_id: str):
         error, event = self._act("Sending again.", lambda principal: staff_lists.retry(notification_id, principal))
         if error is None:
-            self.open(self.detail["id"])
+            self.open(self.detail["id"])  # type: ignore[operator]  # mypy types @rx.event handlers as EventNamespace
         return event

@@ -101,5 +101,6 @@ def guard_handlers(cls: type, role: str) -> None:
     for name, value in list(vars(cls).items()):
         if not name.startswith("_") and inspect.isfunction(value):
             guarded = _guard(value, role)
-            guarded.__slotwise_role__ = role  # read by the handler enumeration test and the README table
+            # read by the handler enumeration test and the README table (a function attribute: Callable has none)
+            guarded.__slotwise_role__ = role  # type: ignore[attr-defined]
             setattr(cls, name, guarded)

@@ -24,7 +24,8 @@ def calendar_form(calendar: Calendar) -> dict[str, str]:
                  for day in hours_text.DAY_NAMES})
     form["date_overrides"] = hours_text.format_overrides(calendar.date_overrides)
     form.update({f"reminders_{c}": hours_text.format_minutes((calendar.reminders or {}).get(c)) for c in CHANNELS})
-    form.update(policy_hours=str(policy.get("lead_time_hours", 24)), policy_mode=policy.get("late_cancellation", "block"),
+    form.update(policy_hours=str(policy.get("lead_time_hours", 24)),
+                policy_mode=policy.get("late_cancellation", "block"),
                 policy_fee=str(policy.get("late_cancel_fee", 0)), policy_refund=str(policy.get("refund_percent", 100)))
     return form
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app.db import utcnow
 from booking_app.errors import NotFound, Unauthorized, ValidationFailed
@@ -31,7 +31,7 @@ def create_api_key(session: Session, *, name: str, role: str, actor: Principal =
 
 
 def list_api_keys(session: Session) -> list[ApiKey]:
-    return list(session.exec(select(ApiKey).order_by(ApiKey.created_at)))
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.created_at))))
 
 
 def revoke_api_key(session: Session, *, key_id: uuid.UUID, actor: Principal) -> ApiKey:

@@ -118,7 +118,9 @@ class MemoryBackend:
 
     def clear(self) -> None:
         with self._lock:
-            self._windows.clear(), self._backoffs.clear(), self._expires.clear()
+            self._windows.clear()
+            self._backoffs.clear()
+            self._expires.clear()
 
     def _live(self, key: str, now: float) -> None:
         if self._expires.get(key, math.inf) <= now:

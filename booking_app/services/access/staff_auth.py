@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app.errors import Unauthorized
 from booking_app.models import StaffSession, StaffUser
@@ -44,7 +44,7 @@ def login(session: Session, *, email: str, password: str, now: datetime,
     email = limits.normalise_email(email)
     attempt = limits.login(client_ip, email, now=now.timestamp())
     stand_in = dummy_hash()  # made before the lookup: a process's first login is slower whoever it is for
-    user = session.exec(select(StaffUser).where(StaffUser.email == email, StaffUser.active.is_(True))).first()
+    user = session.exec(select(StaffUser).where(StaffUser.email == email, col(StaffUser.active).is_(True))).first()
     # Unknown (or inactive) emails are verified too, against a hash of the same cost: no timing oracle.
     matches = _verify(user.password_hash if user is not None else stand_in, password)
     if user is None or not matches:

@@ -7,11 +7,12 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from booking_app.db import utcnow
 from booking_app.errors import NotFound, ValidationFailed
 from booking_app.models import Contact
+from booking_app.models import table as models_table
 
 
 def find_or_create(session: Session, *, email: str, name: str, phone: str | None,
@@ -24,7 +25,7 @@ def find_or_create(session: Session, *, email: str, name: str, phone: str | None
         "id": uuid.uuid4(), "email": email, "name": name, "phone": phone, "timezone": timezone,
         "language": language, "created_at": now, "updated_at": now}).scalar()
     if found is None:  # known and unchanged: the upsert returned nothing
-        found = session.execute(sa.select(Contact.id).where(Contact.email == email)).scalar_one()
+        found = session.execute(sa.select(col(Contact.id)).where(col(Contact.email) == email)).scalar_one()
     return found
 
 
@@ -32,7 +33,7 @@ def find_or_create(session: Session, *, email: str, name: str, phone: str | None
 def _upsert(dialect: str):
     """Built once per dialect with the values left to execute(): SQLAlchemy reuses the compiled form
     (building it per booking cost a fifth of the booking's CPU)."""
-    table = Contact.__table__
+    table = models_table(Contact)
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
     new = statement.excluded
     told = {"name": new.name, "phone": sa.func.coalesce(new.phone, table.c.phone),

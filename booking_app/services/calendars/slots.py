@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app.domain.availability import Slot, generate_slots, nearest_slots
 from booking_app.domain.status import ACTIVE_STATUSES
@@ -22,12 +22,12 @@ def busy_intervals(session: Session, *, calendar_id: uuid.UUID, start: datetime,
     """Busy ranges (buffers included) of slot-holding appointments that touch [start, end)."""
     query = select(Appointment.busy_start, Appointment.busy_end).where(
         Appointment.calendar_id == calendar_id,
-        Appointment.status.in_(ACTIVE_STATUSES),
+        col(Appointment.status).in_(ACTIVE_STATUSES),
         Appointment.busy_end > start,
         Appointment.busy_start < end,
     )
     if exclude_ids:
-        query = query.where(Appointment.id.not_in(exclude_ids))
+        query = query.where(col(Appointment.id).not_in(exclude_ids))
     return [(row[0], row[1]) for row in session.exec(query)]
 
 
