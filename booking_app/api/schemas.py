@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -54,6 +54,7 @@ class In(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _plain_text(cls, value: object, info: ValidationInfo) -> object:
+        assert info.field_name is not None  # always set for a field validator
         message = free_text.problem(value, multi_line=MULTI_LINE in cls.model_fields[info.field_name].metadata)
         if message:
             raise ValueError(message)
@@ -77,29 +78,31 @@ class RemindersIn(Strict):
     push: list[int] = Field(default_factory=list, max_length=10)
 
 
-# In these models `X = None` (not Optional[X]) marks a field that may be left out but never sent as
-# null: its column is NOT NULL, so a null would reach the database as a 500 instead of a 422.
+# In these models `X = OMITTED` (not Optional[X]) marks a field that may be left out but never sent as
+# null: its column is NOT NULL, so a null would reach the database as a 500 instead of a 422. OMITTED is
+# None typed as Any: a type checker has no way to say "absent by default, yet never None when given".
+OMITTED: Any = None
 class CalendarFields(Strict):
-    slug: str = Field(None, max_length=80)
-    business_name: ShortText = None
+    slug: str = Field(OMITTED, max_length=80)
+    business_name: ShortText = OMITTED
     owner_name: ShortText | None = None
     owner_email: Email | None = None
     owner_phone: Phone = None
     contact_email: Email | None = None
     contact_phone: Phone = None
     support_email: Email | None = None
-    language: Literal["en", "de"] = None
-    weekly_hours: Windows = None
+    language: Literal["en", "de"] = OMITTED
+    weekly_hours: Windows = OMITTED
     date_overrides: Windows | None = None
-    slot_interval_minutes: int = Field(None, ge=5, le=480)
-    buffer_before_minutes: int = Field(None, ge=0, le=480)
-    buffer_after_minutes: int = Field(None, ge=0, le=480)
-    min_notice_minutes: int = Field(None, ge=0, le=60 * 24 * 90)
-    max_advance_days: int = Field(None, ge=1, le=730)
-    cancellation_policy: CancellationPolicyIn = None
+    slot_interval_minutes: int = Field(OMITTED, ge=5, le=480)
+    buffer_before_minutes: int = Field(OMITTED, ge=0, le=480)
+    buffer_after_minutes: int = Field(OMITTED, ge=0, le=480)
+    min_notice_minutes: int = Field(OMITTED, ge=0, le=60 * 24 * 90)
+    max_advance_days: int = Field(OMITTED, ge=1, le=730)
+    cancellation_policy: CancellationPolicyIn = OMITTED
     reschedule_window_hours: float | None = Field(None, ge=0, le=24 * 365)
-    hold_minutes: int = Field(None, ge=1, le=24 * 60)
-    no_show_grace_minutes: int = Field(None, ge=0, le=24 * 60)
+    hold_minutes: int = Field(OMITTED, ge=1, le=24 * 60)
+    no_show_grace_minutes: int = Field(OMITTED, ge=0, le=24 * 60)
     reminders: RemindersIn | None = None
 
 
@@ -109,23 +112,23 @@ class CalendarCreate(CalendarFields):
 
 
 class CalendarPatch(CalendarFields):
-    name: ShortText = None
-    timezone: TimeZone = None
+    name: ShortText = OMITTED
+    timezone: TimeZone = OMITTED
 
 
 class AppointmentTypeFields(Strict):
-    name: ShortText = None
+    name: ShortText = OMITTED
     description: LongText = None
-    duration_minutes: int = Field(None, ge=5, le=24 * 60)
-    price: Decimal = Field(None, ge=0, le=1000000, decimal_places=2)
-    currency: str = Field(None, pattern=r"^[A-Z]{3}$")
-    payment_required: bool = None
-    location_type: LocationType = None
+    duration_minutes: int = Field(OMITTED, ge=5, le=24 * 60)
+    price: Decimal = Field(OMITTED, ge=0, le=1000000, decimal_places=2)
+    currency: str = Field(OMITTED, pattern=r"^[A-Z]{3}$")
+    payment_required: bool = OMITTED
+    location_type: LocationType = OMITTED
     location_address: LongText = None
     meeting_provider: str | None = Field(None, max_length=50)
     meeting_link: str | None = Field(None, max_length=2000, pattern=r"^https?://")
-    email_template: Literal["default", "consultation", "support"] = None
-    active: bool = None
+    email_template: Literal["default", "consultation", "support"] = OMITTED
+    active: bool = OMITTED
 
 
 class AppointmentTypeCreate(AppointmentTypeFields):
