@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -10,7 +10,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from booking_app.domain.availability import busy_range, is_offered, lead_time_problem, slot_id_for
-from booking_app.errors import Forbidden, LeadTimeViolation, SlotUnavailable, ValidationFailed
+from booking_app.domain.status import Status
+from booking_app.domain.tz import as_utc
+from booking_app.errors import Forbidden, LeadTimeViolation, SlotUnavailable, invalid
 from booking_app.links import manage_token_for
 from booking_app.models import Appointment, AppointmentReminder, AppointmentType, AuditEvent, Calendar
 from booking_app.principal import Principal
@@ -44,6 +46,11 @@ class BookingRequest:
     override_availability: bool = False
 
 
+# What a new appointment takes unchanged from the request and from its type.
+FROM_REQUEST = ("start_time", "end_time", "timezone", "customer_name", "customer_phone", "notes")
+FROM_TYPE = ("duration_minutes", "location_type", "location_address", "meeting_link", "meeting_provider")
+
+
 @dataclass(frozen=True)
 class BookingResult:
     appointment: Appointment
@@ -60,22 +67,18 @@ class BookingResult:
                      check_in=None, history=self.history, token=self.manage_token)
 
 
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, details=[{"field": field, "message": message}])
-
-
 def _check_request_shape(request: BookingRequest, calendar: Calendar, appointment_type: AppointmentType) -> None:
     expected_end = request.start_time + timedelta(minutes=appointment_type.duration_minutes)
     if request.end_time != expected_end:
-        raise _invalid("end_time", f"A {appointment_type.name} lasts {appointment_type.duration_minutes} minutes; "
-                                   f"end_time must be start_time plus that.")
+        raise invalid("end_time", f"A {appointment_type.name} lasts {appointment_type.duration_minutes} minutes; "
+                                  f"end_time must be start_time plus that.")
     if request.location_type and request.location_type != appointment_type.location_type:
-        raise _invalid("location_type", f"This appointment type takes place {appointment_type.location_type}.")
+        raise invalid("location_type", f"This appointment type takes place {appointment_type.location_type}.")
     if request.slot_id is not None:
         expected = slot_id_for(calendar.id, appointment_type.slug, request.start_time, request.end_time)
         if request.slot_id != expected:
-            raise _invalid("slot_id", "slot_id does not match this calendar, type and time; "
-                                      "take it from the slots list or leave it out.")
+            raise invalid("slot_id", "slot_id does not match this calendar, type and time; "
+                                     "take it from the slots list or leave it out.")
 
 
 def _lead_time_message(problem: str, calendar: Calendar) -> str:
@@ -86,6 +89,7 @@ def _lead_time_message(problem: str, calendar: Calendar) -> str:
 
 def book(session: Session, *, request: BookingRequest, actor: Principal, now: datetime) -> BookingResult:
     free_text.check(vars(request), multi_line=("notes",))
+    request = replace(request, start_time=as_utc(request.start_time), end_time=as_utc(request.end_time))
     calendar = get_calendar(session, request.calendar_id)
     appointment_type = get_type(session, calendar_id=calendar.id, slug=request.appointment_type, active_only=True)
     _check_request_shape(request, calendar, appointment_type)
@@ -123,7 +127,7 @@ def book(session: Session, *, request: BookingRequest, actor: Principal, now: da
     insert_guarded(session, appointment, on_overlap=lambda: SlotUnavailable(taken, available_slots=nearest()))
 
     planned = reminders.plan(session, appointment=appointment, calendar=calendar, now=now) \
-        if appointment.status == "confirmed" else []
+        if appointment.status == Status.CONFIRMED else []
     _queue_booking_messages(session, appointment, calendar)
     created = audit.record(session, action="appointment.created", actor=actor, appointment=appointment,
                            to_status=appointment.status,
@@ -152,42 +156,24 @@ def _new_appointment(request: BookingRequest, calendar: Calendar, appointment_ty
     paid = appointment_type.payment_required
     price = appointment_type.price if appointment_type.price and appointment_type.price > Decimal("0") else None
     return Appointment(
-        calendar_id=calendar.id,
+        **{name: getattr(request, name) for name in FROM_REQUEST},
+        **{name: getattr(appointment_type, name) for name in FROM_TYPE},
+        calendar_id=calendar.id, appointment_type=appointment_type.slug, appointment_type_id=appointment_type.id,
         slot_id=slot_id_for(calendar.id, appointment_type.slug, request.start_time, request.end_time),
-        customer_id=contact_id,
-        customer_email=request.customer_email.strip().lower(),
-        customer_phone=request.customer_phone,
-        customer_name=request.customer_name,
-        start_time=request.start_time,
-        end_time=request.end_time,
-        duration_minutes=appointment_type.duration_minutes,
-        timezone=request.timezone,
-        busy_start=busy_start,
-        busy_end=busy_end,
-        status="pending" if paid else "confirmed",
-        lineage_id=lineage_id,
-        appointment_type=appointment_type.slug,
-        appointment_type_id=appointment_type.id,
-        notes=request.notes,
-        location_type=appointment_type.location_type,
-        location_address=appointment_type.location_address,
-        meeting_link=appointment_type.meeting_link,
-        meeting_provider=appointment_type.meeting_provider,
-        payment_required=paid,
-        payment_amount=price,
-        payment_currency=appointment_type.currency if price else None,
+        customer_id=contact_id, customer_email=request.customer_email.strip().lower(),
+        busy_start=busy_start, busy_end=busy_end,
+        status=Status.PENDING if paid else Status.CONFIRMED,
+        lineage_id=lineage_id, manage_token_hash=hash_token(manage_token_for(lineage_id)),
+        payment_required=paid, payment_amount=price, payment_currency=appointment_type.currency if price else None,
         payment_status="pending" if paid else None,
         language=request.language or calendar.language,
-        manage_token_hash=hash_token(manage_token_for(lineage_id)),
         hold_expires_at=now + timedelta(minutes=get_settings().unpaid_expiry_minutes) if paid else None,
         hold_kind="payment" if paid else None,
-        created_at=now,
-        updated_at=now,
-        confirmed_at=None if paid else now,
+        created_at=now, updated_at=now, confirmed_at=None if paid else now,
     )
 
 
 def _queue_booking_messages(session: Session, appointment: Appointment, calendar: Calendar) -> None:
-    customer_kind = "confirmation" if appointment.status == "confirmed" else "payment_pending"
+    customer_kind = "confirmation" if appointment.status == Status.CONFIRMED else "payment_pending"
     outbox.add(session, appointment=appointment, kind=customer_kind, recipient=appointment.customer_email)
     outbox.add(session, appointment=appointment, kind="owner_booked", recipient=calendar.owner_email)

@@ -13,13 +13,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from booking_app import links
-from booking_app.domain.availability import busy_range, is_offered, lead_time_problem, slot_id_for
+from booking_app.domain.availability import Slot, busy_range, is_offered, lead_time_problem, slot_id_for
 from booking_app.domain.policy import reschedule_allowed
+from booking_app.domain.status import Status
+from booking_app.domain.tz import as_utc
 from booking_app.errors import (
     Forbidden,
     InvalidRescheduleToken,
@@ -53,24 +56,52 @@ COPIED_FIELDS = ("calendar_id", "customer_id", "customer_email", "customer_phone
 
 
 def _require_confirmed(appointment: Appointment) -> None:
-    if appointment.status != "confirmed":
+    if appointment.status != Status.CONFIRMED:
         raise InvalidTransition(f"Only a confirmed appointment can be moved; this one is {appointment.status}.",
                                 current_status=appointment.status)
 
 
 def _context(session: Session, appointment: Appointment) -> tuple[Calendar, AppointmentType]:
-    return (session.get(Calendar, appointment.calendar_id),
-            session.get(AppointmentType, appointment.appointment_type_id))
+    return (session.get_one(Calendar, appointment.calendar_id),
+            session.get_one(AppointmentType, appointment.appointment_type_id))
+
+
+@dataclass(frozen=True)
+class RescheduleHold:
+    """A reschedule started: the current slot stays held until `expires_at`, and `reschedule_token`
+    moves the appointment (to one of `available_slots`, nearest first, or any free time) before then."""
+    appointment_id: uuid.UUID
+    reschedule_token: str
+    calendar_id: uuid.UUID
+    available_slots: tuple[Slot, ...]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A time staff proposed, held as a pending row until the customer answers or `expires_at`;
+    `answer_token` is what the accept/decline links carry."""
+    appointment_id: uuid.UUID
+    proposal_id: uuid.UUID
+    answer_token: str
+    expires_at: datetime
+
+
+def _nearest_slots(session, calendar, appointment_type, target, now, old: Appointment, n: int = 5) -> list[Slot]:
+    found = alternatives(session, calendar=calendar, appointment_type=appointment_type, target=target, now=now,
+                         n=n, exclude_ids=(old.id,))
+    return [s for s in found if s.start != old.start_time]
 
 
 def _nearest(session, calendar, appointment_type, target, now, old: Appointment, n: int = 5) -> list[dict]:
-    found = alternatives(session, calendar=calendar, appointment_type=appointment_type, target=target, now=now,
-                         n=n, exclude_ids=(old.id,))
-    return [slot_dict(s, calendar.id) for s in found if s.start != old.start_time]
+    """The nearest free times as an error body's `available_slots`."""
+    return [slot_dict(s, calendar.id) for s in _nearest_slots(session, calendar, appointment_type, target, now, old, n)]
 
 
 def start(session: Session, *, appointment_id: uuid.UUID, actor: Principal, token: str | None, reason: str | None,
-          new_start_time: datetime | None, now: datetime) -> dict:
+          new_start_time: datetime | None, now: datetime) -> RescheduleHold | Proposal:
+    """Start a reschedule (a hold on the current slot), or as staff with `new_start_time` propose that time."""
+    new_start_time = as_utc(new_start_time) if new_start_time is not None else None
     free_text.check({"reason": reason}, multi_line=("reason",))
     appointment = get_appointment(session, appointment_id, for_update=True)
     principal = authorize(appointment, actor=actor, token=token)
@@ -80,9 +111,9 @@ def start(session: Session, *, appointment_id: uuid.UUID, actor: Principal, toke
     allowed, hours = reschedule_allowed(window_hours=window, start=appointment.start_time, now=now,
                                         by="owner" if principal.is_staff else "customer")
     if not allowed:
-        raise policy_refusal(session, appointment, calendar, error=RescheduleNotAllowed,
-                             message=f"Appointments can be moved up to {window:g} hours before they start.",
-                             lead_time_hours=window, hours_until=hours, now=now)
+        refusal = policy_refusal(session, appointment, calendar, lead_time_hours=window, hours_until=hours, now=now)
+        raise refusal.error(RescheduleNotAllowed,
+                            f"Appointments can be moved up to {window:g} hours before they start.")
     if new_start_time is not None:
         if not principal.is_staff:
             raise Forbidden("Only staff can propose a new time; customers choose from the free slots.")
@@ -90,11 +121,12 @@ def start(session: Session, *, appointment_id: uuid.UUID, actor: Principal, toke
     expires_at = now + timedelta(minutes=calendar.hold_minutes)
     audit.record(session, action="appointment.reschedule_started", actor=principal, appointment=appointment,
                  data={"reason": reason, "hold_until": iso(expires_at)})
-    return {"appointment_id": str(appointment.id),
-            "reschedule_token": signed.sign("reschedule", appointment.id, expires_at),
-            "available_slots": _nearest(session, calendar, appointment_type, appointment.start_time, now,
-                                        appointment, n=10),
-            "expires_at": iso(expires_at)}
+    return RescheduleHold(appointment_id=appointment.id,
+                          reschedule_token=signed.sign("reschedule", appointment.id, expires_at),
+                          calendar_id=calendar.id,
+                          available_slots=tuple(_nearest_slots(session, calendar, appointment_type,
+                                                               appointment.start_time, now, appointment, n=10)),
+                          expires_at=expires_at)
 
 
 def _moved_copy(old: Appointment, start_time: datetime, end_time: datetime, calendar: Calendar, now: datetime,
@@ -148,7 +180,7 @@ def _locked(session: Session, appointment_id: uuid.UUID) -> Appointment:
 
 def _move(session: Session, old: Appointment, new: Appointment, calendar: Calendar, *, party: str,
           actor: Principal, now: datetime, insert: bool, on_overlap) -> Appointment:
-    transition(session, old, "cancelled", actor=actor, now=now, action="appointment.rescheduled",
+    transition(session, old, Status.CANCELLED, actor=actor, now=now, action="appointment.rescheduled",
                data={"to_start": iso(new.start_time)})
     old.cancelled_at, old.cancelled_by, old.cancelled_by_id = now, party, actor.id
     old.cancellation_reason = "Rescheduled"
@@ -170,12 +202,13 @@ def _move(session: Session, old: Appointment, new: Appointment, calendar: Calend
 def confirm(session: Session, *, appointment_id: uuid.UUID, reschedule_token: str, new_start_time: datetime,
             new_end_time: datetime, new_slot_id: uuid.UUID | None, actor: Principal, now: datetime) -> Appointment:
     _verify(reschedule_token, "reschedule", appointment_id, now)
+    new_start_time, new_end_time = as_utc(new_start_time), as_utc(new_end_time)
     old = _locked(session, appointment_id)
     _require_confirmed(old)
     calendar, appointment_type = _context(session, old)
     nearest = _check_new_time(session, old, calendar, appointment_type, new_start_time, new_end_time,
                               new_slot_id, now)
-    new = _moved_copy(old, new_start_time, new_end_time, calendar, now, status="confirmed", confirmed_at=now)
+    new = _moved_copy(old, new_start_time, new_end_time, calendar, now, status=Status.CONFIRMED, confirmed_at=now)
     # The signed token proves the customer started this with their manage link.
     principal = actor if actor.is_staff else customer_principal(old)
     return _move(session, old, new, calendar, party="owner" if actor.is_staff else "customer", actor=principal,
@@ -185,7 +218,7 @@ def confirm(session: Session, *, appointment_id: uuid.UUID, reschedule_token: st
 
 
 def propose(session: Session, old: Appointment, calendar: Calendar, appointment_type: AppointmentType,
-            start_time: datetime, actor: Principal, reason: str | None, now: datetime) -> dict:
+            start_time: datetime, actor: Principal, reason: str | None, now: datetime) -> Proposal:
     end_time = start_time + timedelta(minutes=old.duration_minutes)
     if start_time <= now:
         raise ValidationFailed("Propose a time in the future.", details=[{"field": "new_start_time"}])
@@ -195,7 +228,7 @@ def propose(session: Session, old: Appointment, calendar: Calendar, appointment_
         raise SlotUnavailable("That time is taken.", available_slots=_nearest(
             session, calendar, appointment_type, start_time, now, old))
     expires_at = min(now + timedelta(hours=PROPOSAL_HOURS), start_time)
-    proposal = _moved_copy(old, start_time, end_time, calendar, now, status="pending", hold_kind="proposal",
+    proposal = _moved_copy(old, start_time, end_time, calendar, now, status=Status.PENDING, hold_kind="proposal",
                            hold_expires_at=expires_at)
     insert_guarded(session, proposal, on_overlap=lambda: SlotUnavailable("That time is taken."))
     answer = signed.sign("proposal", proposal.id, expires_at)
@@ -205,25 +238,26 @@ def propose(session: Session, old: Appointment, calendar: Calendar, appointment_
                         "previous_start": iso(old.start_time), "reason": reason})
     audit.record(session, action="appointment.reschedule_proposed", actor=actor, appointment=old,
                  data={"proposal_id": str(proposal.id), "start_time": iso(start_time), "reason": reason})
-    return {"appointment_id": str(old.id), "proposal_id": str(proposal.id), "reschedule_token": answer,
-            "available_slots": [], "expires_at": iso(expires_at)}
+    return Proposal(appointment_id=old.id, proposal_id=proposal.id, answer_token=answer, expires_at=expires_at)
 
 
 def answer_proposal(session: Session, *, proposal_id: uuid.UUID, answer_token: str, accept: bool,
                     now: datetime) -> Appointment:
     _verify(answer_token, "proposal", proposal_id, now)
     proposal = _locked(session, proposal_id)
-    if proposal.status != "pending" or proposal.hold_kind != "proposal":
+    if proposal.status != Status.PENDING or proposal.hold_kind != "proposal":
         raise InvalidTransition(f"This proposal was already answered ({proposal.status}).",
                                 current_status=proposal.status)
     customer = customer_principal(proposal)
-    calendar = session.get(Calendar, proposal.calendar_id)
+    calendar = session.get_one(Calendar, proposal.calendar_id)
+    original_id = proposal.rescheduled_from_id
+    assert original_id is not None  # propose() always names the appointment a proposal would move
     if not accept:
-        transition(session, proposal, "cancelled", actor=customer, now=now, action="appointment.proposal_declined")
+        transition(session, proposal, Status.CANCELLED, actor=customer, now=now, action="appointment.proposal_declined")
         proposal.cancelled_at, proposal.cancelled_by, proposal.cancellation_reason = now, "customer", "Declined"
-        return get_appointment(session, proposal.rescheduled_from_id)
-    old = get_appointment(session, proposal.rescheduled_from_id, for_update=True)
+        return get_appointment(session, original_id)
+    old = get_appointment(session, original_id, for_update=True)
     _require_confirmed(old)
-    transition(session, proposal, "confirmed", actor=customer, now=now, action="appointment.proposal_accepted")
+    transition(session, proposal, Status.CONFIRMED, actor=customer, now=now, action="appointment.proposal_accepted")
     return _move(session, old, proposal, calendar, party="owner", actor=customer, now=now, insert=False,
                  on_overlap=None)

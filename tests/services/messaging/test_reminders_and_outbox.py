@@ -100,8 +100,6 @@ def test_a_day_before_reminder_is_24_real_hours_before_on_the_fall_back_weekend(
     assert day_before_reminder(appointment.id).scheduled_for == ny(2026, 10, 31, 13, 0)  # 13:00 EDT, not 12:00
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported): reminders.plan subtracts offsets from the caller's start_time; "
-                                       "a zone-aware start (demo.py passes them) makes that wall-clock arithmetic")
 def test_reminders_of_a_zone_aware_start_are_real_minutes_before():
     calendar = ny_calendar()
     request = dataclasses.replace(booking_request(calendar, ny(2026, 11, 1, 12, 0)), start_time=ny(2026, 11, 1, 12, 0),
