@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from booking_app.db import get_engine, is_postgres, session_scope, utcnow
 from booking_app.domain.availability import slot_id_for
+from booking_app.domain.money import cents
 from booking_app.principal import Principal
 from booking_app.services.calendars import catalog as calendar_service
 
@@ -227,11 +228,11 @@ class CalendarLoad:
         payer["payment_status"], payer["payment_id"] = "paid", ref
         refund, fee = Decimal("0"), Decimal("0")
         if row["status"] == "cancelled":
-            refund = (price * Decimal(self.policy.get("refund_percent", 100)) / 100).quantize(Decimal("0.01"))
+            refund = cents(price * Decimal(self.policy.get("refund_percent", 100)) / 100)
         elif row["status"] == "late_cancel":
-            fee = Decimal(str(self.policy.get("late_cancel_fee", 0))).quantize(Decimal("0.01"))
+            fee = cents(str(self.policy.get("late_cancel_fee", 0)))
             share = price * Decimal(self.policy.get("refund_percent", 100)) / 100
-            refund = max(share - fee, Decimal(0)).quantize(Decimal("0.01"))
+            refund = cents(max(share - fee, Decimal(0)))
         when = row["cancelled_at"]
         if refund > 0:
             out.append((self._id(), row["id"], "refund", refund, currency, "processed", "manual", None, when))

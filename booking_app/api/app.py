@@ -20,6 +20,7 @@ from booking_app.api import (
     routes_customer,
     routes_lifecycle,
 )
+from booking_app.api.responses import Health
 from booking_app.db import get_engine
 from booking_app.errors import ServiceError
 from booking_app.notify import render
@@ -89,8 +90,8 @@ def create_api_app() -> FastAPI:
     api.include_router(routes_customer.router)
 
     @api.get("/api/v1/health", tags=["operations"], summary="Liveness of the database and the queue",
-             responses={503: {"description": "The database is unavailable (status degraded)",
-                              "content": {"application/json": {}}}})
+             response_model=Health,
+             responses={503: {"model": Health, "description": "The database is unavailable (status degraded)"}})
     def health() -> JSONResponse:
         settings = get_settings()
         body = {"status": "ok", "database": "ok", "queue": "embedded" if not settings.redis_url else "ok"}

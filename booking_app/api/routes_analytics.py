@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends, Query
 
 from booking_app.api import deps
+from booking_app.api.responses import Analytics
 from booking_app.api.schemas import errors
 from booking_app.db import session_scope
 from booking_app.principal import Principal
@@ -54,6 +55,7 @@ staff-proposed new time the customer never accepted is an offer, not a booking, 
 
 
 @router.get("/analytics", summary="Appointment analytics (staff)", description=DESCRIPTION,
+            response_model=Analytics, response_model_exclude_unset=True,  # one series: by_day, by_week or by_month
             responses=errors(401, 404, 422, s404="not_found: unknown calendar_id",
                              s422="validation_error: bad date, start after end, bad group_by"))
 def appointment_analytics(

@@ -9,6 +9,14 @@ from fastapi.responses import JSONResponse
 from booking_app.api import deps
 from booking_app.api.idempotent import idempotent, manage_token_of
 from booking_app.api.ratelimit import client_ip, public_rate_limit
+from booking_app.api.responses import (
+    AppointmentDetail,
+    AppointmentList,
+    CustomerAppointment,
+    CustomerBooking,
+    StaffBooking,
+    json_body,
+)
 from booking_app.api.schemas import BookingIn, errors
 from booking_app.db import session_scope, utcnow
 from booking_app.principal import Principal
@@ -28,7 +36,8 @@ def booking_secret(body: dict) -> str | None:
 
 
 @router.post("", status_code=201, summary="Book an appointment (public; staff may override availability)",
-             dependencies=[Depends(public_rate_limit)],
+             dependencies=[Depends(public_rate_limit)], response_model=StaffBooking | CustomerBooking,
+             description="Staff get the staff record, anyone else the customer's; both with `manage_token`.",
              responses=errors(401, 403, 404, 409, 422, 429,
                               s403="forbidden: only staff may book outside the offered slots",
                               s409="slot_unavailable with available_slots, or request_in_progress",
@@ -44,7 +53,8 @@ def create_appointment(body: BookingIn, http: Request, actor: Principal = Depend
         with session_scope() as session:
             result = book(session, request=request, actor=actor, now=utcnow())
         # Built after the commit, so the calendar's booking lock is held only for the booking.
-        return 201, {**result.detail(staff=actor.is_staff), "manage_token": result.manage_token}
+        created = {**result.detail(staff=actor.is_staff), "manage_token": result.manage_token}
+        return 201, json_body(StaffBooking if actor.is_staff else CustomerBooking, created)
 
     payload = body.model_dump(mode="json")
     return idempotent(f"POST /appointments {principal_scope(actor, None)}", idempotency_key, payload, handler,
@@ -52,7 +62,7 @@ def create_appointment(body: BookingIn, http: Request, actor: Principal = Depend
 
 
 @router.get("", summary="List appointments (staff), ordered by start_time then id, cursor-paginated",
-            responses=errors(401, 422))
+            response_model=AppointmentList, responses=errors(401, 422))
 def list_appointments(
     _: Principal = Depends(deps.staff),
     calendar_id: uuid.UUID | None = None,
@@ -80,7 +90,7 @@ def list_appointments(
             description="Staff get the full record (staff notes, the audit trail with actors). With a manage "
                         "token, the customer's record: their own fields, links with the token, and a `history` "
                         "in their words (`event`, `at`, `by`: you|business|system, `description`).",
-            responses=errors(401, 403, 404, 422))
+            response_model=AppointmentDetail | CustomerAppointment, responses=errors(401, 403, 404, 422))
 def get_appointment(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
                     token: str | None = Depends(deps.manage_token)) -> dict:
     with session_scope() as session:

@@ -8,6 +8,14 @@ from pydantic import AwareDatetime
 
 from booking_app.api import deps
 from booking_app.api.ratelimit import public_rate_limit
+from booking_app.api.responses import (
+    AppointmentTypeList,
+    AppointmentTypeOut,
+    CalendarList,
+    CalendarOut,
+    PublicCalendarOut,
+    SlotList,
+)
 from booking_app.api.schemas import (
     AppointmentTypeCreate,
     AppointmentTypeFields,
@@ -17,9 +25,9 @@ from booking_app.api.schemas import (
     set_fields,
 )
 from booking_app.db import session_scope, utcnow
+from booking_app.domain.money import cents
 from booking_app.models import AppointmentType, Calendar
 from booking_app.principal import Principal
-from booking_app.readmodels.appointments import money
 from booking_app.services.calendars import catalog as calendars
 from booking_app.services.calendars.slots import free_slots, slot_dict
 from booking_app.timefmt import iso
@@ -41,32 +49,33 @@ def calendar_dict(calendar: Calendar, *, full: bool) -> dict:
 
 def type_dict(appointment_type: AppointmentType) -> dict:
     body = appointment_type.model_dump(mode="json")
-    body["price"] = money(appointment_type.price)
+    body["price"] = cents(appointment_type.price)
     body["created_at"], body["updated_at"] = iso(appointment_type.created_at), iso(appointment_type.updated_at)
     return body
 
 
-@router.post("", status_code=201, summary="Create a calendar (admin)", responses=errors(401, 403, 409, 422))
+@router.post("", status_code=201, summary="Create a calendar (admin)", response_model=CalendarOut,
+             responses=errors(401, 403, 409, 422))
 def create_calendar(body: CalendarCreate, actor: Principal = Depends(deps.admin)) -> dict:
     with session_scope() as session:
         calendar = calendars.create_calendar(session, data=set_fields(body), actor=actor)
         return calendar_dict(calendar, full=True)
 
 
-@router.get("", summary="List calendars (staff)", responses=errors(401))
+@router.get("", summary="List calendars (staff)", response_model=CalendarList, responses=errors(401))
 def list_calendars(_: Principal = Depends(deps.staff)) -> dict:
     with session_scope() as session:
         return {"items": [calendar_dict(c, full=True) for c in calendars.list_calendars(session)]}
 
 
 @router.get("/{calendar_ref}", summary="A calendar by id or slug (public fields unless staff)",
-            responses=errors(401, 404, 422))
+            response_model=CalendarOut | PublicCalendarOut, responses=errors(401, 404, 422))
 def get_calendar(calendar_ref: str, actor: Principal = Depends(deps.caller)) -> dict:
     with session_scope() as session:
         return calendar_dict(calendars.get_calendar(session, calendar_ref), full=actor.is_staff)
 
 
-@router.patch("/{calendar_id}", summary="Change calendar settings (admin)",
+@router.patch("/{calendar_id}", summary="Change calendar settings (admin)", response_model=CalendarOut,
               responses=errors(401, 403, 404, 409, 422))
 def patch_calendar(calendar_id: uuid.UUID, body: CalendarPatch, actor: Principal = Depends(deps.admin)) -> dict:
     with session_scope() as session:
@@ -75,14 +84,14 @@ def patch_calendar(calendar_id: uuid.UUID, body: CalendarPatch, actor: Principal
 
 
 @router.post("/{calendar_id}/appointment-types", status_code=201, summary="Create an appointment type (admin)",
-             responses=errors(401, 403, 404, 409, 422))
+             response_model=AppointmentTypeOut, responses=errors(401, 403, 404, 409, 422))
 def create_type(calendar_id: uuid.UUID, body: AppointmentTypeCreate, actor: Principal = Depends(deps.admin)) -> dict:
     with session_scope() as session:
         return type_dict(calendars.create_type(session, calendar_id=calendar_id, data=set_fields(body), actor=actor))
 
 
 @router.get("/{calendar_ref}/appointment-types", summary="Appointment types (active ones unless staff)",
-            responses=errors(401, 404, 422))
+            response_model=AppointmentTypeList, responses=errors(401, 404, 422))
 def list_types(calendar_ref: str, actor: Principal = Depends(deps.caller)) -> dict:
     with session_scope() as session:
         calendar = calendars.get_calendar(session, calendar_ref)
@@ -91,7 +100,7 @@ def list_types(calendar_ref: str, actor: Principal = Depends(deps.caller)) -> di
 
 
 @router.patch("/{calendar_id}/appointment-types/{slug}", summary="Change an appointment type (admin)",
-              responses=errors(401, 403, 404, 409, 422))
+              response_model=AppointmentTypeOut, responses=errors(401, 403, 404, 409, 422))
 def patch_type(calendar_id: uuid.UUID, slug: str, body: AppointmentTypeFields,
                actor: Principal = Depends(deps.admin)) -> dict:
     with session_scope() as session:
@@ -101,7 +110,7 @@ def patch_type(calendar_id: uuid.UUID, slug: str, body: AppointmentTypeFields,
 
 
 @router.get("/{calendar_ref}/slots", summary="Free slots (public)", dependencies=[Depends(public_rate_limit)],
-            responses=errors(404, 422, 429))
+            response_model=SlotList, responses=errors(404, 422, 429))
 def get_slots(
     calendar_ref: str,
     appointment_type: str = Query(..., min_length=1, max_length=100),

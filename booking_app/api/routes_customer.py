@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from booking_app.api import deps
+from booking_app.api.responses import PushSubscriptionOut, VapidKey
 from booking_app.api.schemas import PushSubscriptionIn, errors
 from booking_app.db import session_scope, utcnow
 from booking_app.models import Calendar
@@ -21,7 +22,9 @@ router = APIRouter(prefix="/api/v1", tags=["customer"])
 
 
 @router.get("/appointments/{appointment_id}/calendar.ics", summary="iCalendar file (METHOD:PUBLISH)",
-            response_class=Response, responses={200: {"content": {"text/calendar": {}}}, **errors(401, 403, 404, 422)})
+            response_class=Response, response_model=None,
+            responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}},
+                       **errors(401, 403, 404, 422)})
 def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
                   token: str | None = Depends(deps.manage_token)) -> Response:
     body = _for_appointment(appointment_id, actor, token, lambda session, appointment: build_ics(
@@ -32,7 +35,9 @@ def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.cal
 
 
 @router.get("/appointments/{appointment_id}/check-in-qr.png", summary="The check-in QR code as a PNG (emails show it)",
-            response_class=Response, responses={200: {"content": {"image/png": {}}}, **errors(401, 403, 404, 422)})
+            response_class=Response, response_model=None,
+            responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                       **errors(401, 403, 404, 422)})
 def check_in_qr(appointment_id: uuid.UUID, actor: Principal = Depends(deps.caller),
                 token: str | None = Depends(deps.manage_token)) -> Response:
     image = _for_appointment(appointment_id, actor, token,
@@ -49,7 +54,7 @@ def _for_appointment(appointment_id: uuid.UUID, actor: Principal, token: str | N
 
 
 @router.post("/appointments/{appointment_id}/push-subscriptions", status_code=201,
-             summary="Opt in to push reminders (manage token)",
+             summary="Opt in to push reminders (manage token)", response_model=PushSubscriptionOut,
              responses=errors(401, 403, 404, 422, s422="url_not_allowed: the endpoint is not an https URL of a public "
                                                        "host (checked again at each send); or validation_error"))
 def subscribe_push(appointment_id: uuid.UUID, body: PushSubscriptionIn, actor: Principal = Depends(deps.caller),
@@ -61,6 +66,6 @@ def subscribe_push(appointment_id: uuid.UUID, body: PushSubscriptionIn, actor: P
         return {"id": str(subscription.id), "endpoint": subscription.endpoint}
 
 
-@router.get("/push/vapid-public-key", summary="The VAPID key browsers subscribe with")
+@router.get("/push/vapid-public-key", summary="The VAPID key browsers subscribe with", response_model=VapidKey)
 def vapid_public_key() -> dict:
     return {"public_key": get_settings().vapid_public_key or None}

@@ -12,14 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
-CENT = Decimal("0.01")
+from booking_app.domain.money import cents
+
 PARTIES = ("customer", "owner", "system")
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def hours_until(start: datetime, now: datetime) -> float:
@@ -46,7 +43,7 @@ class CancellationPolicy:
             policy = cls(
                 lead_time_hours=float(d.get("lead_time_hours", 24)),
                 late_cancellation=str(d.get("late_cancellation", "block")),
-                late_cancel_fee=_money(Decimal(str(d.get("late_cancel_fee", 0)))),
+                late_cancel_fee=cents(Decimal(str(d.get("late_cancel_fee", 0)))),
                 refund_percent=int(d.get("refund_percent", 100)),
             )
         except (TypeError, ValueError, InvalidOperation) as exc:
@@ -87,15 +84,15 @@ def decide_cancellation(policy: CancellationPolicy, *, start: datetime, now: dat
     paid = Decimal(paid_amount or 0)
     zero = Decimal("0.00")
     if by != "customer":
-        return CancelDecision(True, False, round(hours, 2), zero, _money(paid))
+        return CancelDecision(True, False, round(hours, 2), zero, cents(paid))
     share = paid * Decimal(policy.refund_percent) / 100
     late = hours < policy.lead_time_hours
     if not late:
-        return CancelDecision(True, False, round(hours, 2), zero, _money(share))
+        return CancelDecision(True, False, round(hours, 2), zero, cents(share))
     if policy.late_cancellation == "block":
         return CancelDecision(False, True, round(hours, 2), zero, zero)
     fee = policy.late_cancel_fee
-    return CancelDecision(True, True, round(hours, 2), _money(fee), _money(max(share - fee, Decimal(0))))
+    return CancelDecision(True, True, round(hours, 2), cents(fee), cents(max(share - fee, Decimal(0))))
 
 
 def reschedule_allowed(*, window_hours: float, start: datetime, now: datetime, by: str) -> tuple[bool, float]:

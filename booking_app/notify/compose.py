@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import make_msgid
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 
 from booking_app import links
+from booking_app.domain.money import cents
 from booking_app.domain.policy import CancellationPolicy
 from booking_app.links import appointment_links, location_text
 from booking_app.models import Appointment, AppointmentType, Calendar
@@ -45,8 +47,11 @@ def when_texts(moment: datetime, tz: str, lang: str) -> tuple[str, str]:
     return long, short
 
 
-def money(amount, currency: str | None, lang: str) -> str:
-    return format_currency(amount, currency or "USD", locale=lang) if amount not in (None, "", "0", "0.00") else ""
+def money_text(amount: Decimal | int | str | None, currency: str | None, lang: str) -> str:
+    """An amount as people read it ('$90.00', '90,00 €'); empty for none or zero. Outbox payloads
+    carry amounts as the Decimal's text ('15.00')."""
+    value = cents(amount) if amount not in (None, "") else None
+    return format_currency(value, currency or "USD", locale=lang) if value else ""
 
 
 def _composing(build):
@@ -82,9 +87,9 @@ def compose(kind: str, appointment: Appointment, calendar: Calendar, appointment
         "manage_url": links.manage_url(token), "rebook_url": payload.get("rebook_url") or links.book_url(calendar.slug),
         "accept_url": payload.get("accept_url", ""), "decline_url": payload.get("decline_url", ""),
         "reason": payload.get("reason") or "", "last_error": payload.get("last_error", ""),
-        "price": money(appointment.payment_amount, currency, lang),
-        "refund_amount": money(payload.get("refund_amount"), currency, lang),
-        "late_cancel_fee": money(payload.get("late_cancel_fee"), currency, lang),
+        "price": money_text(appointment.payment_amount, currency, lang),
+        "refund_amount": money_text(payload.get("refund_amount"), currency, lang),
+        "late_cancel_fee": money_text(payload.get("late_cancel_fee"), currency, lang),
     }
     details = [("when", when_local)]
     if calendar.timezone != appointment.timezone:
@@ -142,4 +147,4 @@ def warm_up() -> None:
     validate_all()
     for lang in LANGUAGES:
         when_texts(datetime.now(ZoneInfo("UTC")), "Europe/Berlin", lang)
-        money(1, "EUR", lang)
+        money_text(1, "EUR", lang)

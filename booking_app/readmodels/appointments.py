@@ -1,13 +1,16 @@
-"""Read models: appointments as the API (and the web pages) present them."""
+"""Read models: appointments as the API (and the web pages) present them.
+
+Plain dicts with ISO 8601 UTC strings for times and `Decimal` amounts (rounded to cents): the API's
+response models (api/responses.py) declare these shapes and write amounts as JSON numbers."""
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from decimal import Decimal
 
 from sqlmodel import Session, select
 
+from booking_app.domain.money import cents
 from booking_app.links import appointment_links
 from booking_app.models import (
     Appointment,
@@ -18,10 +21,6 @@ from booking_app.models import (
     Calendar,
 )
 from booking_app.timefmt import iso
-
-
-def money(value: Decimal | None) -> float | None:
-    return None if value is None else float(Decimal(value).quantize(Decimal("0.01")))
 
 
 def calendar_summary(calendar: Calendar) -> dict:
@@ -45,7 +44,7 @@ def appointment_dict(appointment: Appointment, calendar: Calendar, *, reminders_
         "appointment_type": a.appointment_type, "notes": a.notes, "staff_notes": a.staff_notes,
         "location_type": a.location_type, "location_address": a.location_address,
         "meeting_link": a.meeting_link, "meeting_provider": a.meeting_provider,
-        "payment_required": a.payment_required, "payment_amount": money(a.payment_amount),
+        "payment_required": a.payment_required, "payment_amount": cents(a.payment_amount),
         "currency": a.payment_currency, "payment_status": a.payment_status, "payment_id": a.payment_id,
         "reminders_sent": [iso(t) for t in reminders_sent],
         "created_at": iso(a.created_at), "updated_at": iso(a.updated_at),
@@ -115,8 +114,8 @@ def detail_dict(appointment: Appointment, calendar: Calendar, *, reminders: Sequ
     ]
     body["cancellation"] = cancellation and {
         "reason": cancellation.reason, "cancellation_type": cancellation.cancellation_type,
-        "refund_amount": money(cancellation.refund_amount), "refund_status": cancellation.refund_status,
-        "late_cancel_fee": money(cancellation.late_cancel_fee), "created_at": iso(cancellation.created_at),
+        "refund_amount": cents(cancellation.refund_amount), "refund_status": cancellation.refund_status,
+        "late_cancel_fee": cents(cancellation.late_cancel_fee), "created_at": iso(cancellation.created_at),
     }
     body["check_in"] = check_in and {
         "id": str(check_in.id), "checked_in_at": iso(check_in.checked_in_at),

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
+from booking_app.domain.money import cents
 from booking_app.models import (
     Appointment,
     AppointmentCancellation,
@@ -19,7 +20,7 @@ from booking_app.models import (
     Calendar,
 )
 from booking_app.principal import Principal
-from booking_app.readmodels.appointments import appointment_detail, appointment_dict, detail_rows, money
+from booking_app.readmodels.appointments import appointment_detail, appointment_dict, detail_rows
 from booking_app.timefmt import iso
 
 # The spec's appointment fields the customer sees as staff do (`cancellation_reason` is decided below).
@@ -80,8 +81,8 @@ def customer_dict(appointment: Appointment, calendar: Calendar, *, reminders: Se
                           "sent_at": iso(r.sent_at), "status": r.status} for r in reminders]
     body["cancellation"] = cancellation and {
         "reason": visible_reason(cancellation.cancellation_type, cancellation.reason),
-        "cancellation_type": cancellation.cancellation_type, "refund_amount": money(cancellation.refund_amount),
-        "refund_status": cancellation.refund_status, "late_cancel_fee": money(cancellation.late_cancel_fee),
+        "cancellation_type": cancellation.cancellation_type, "refund_amount": cents(cancellation.refund_amount),
+        "refund_status": cancellation.refund_status, "late_cancel_fee": cents(cancellation.late_cancel_fee),
         "created_at": iso(cancellation.created_at),
     }
     body["check_in"] = check_in and {"checked_in_at": iso(check_in.checked_in_at),

@@ -15,7 +15,9 @@ from booking_app.services.appointments import cancellation, checkin, payments, r
 from booking_app.services.appointments.checkin import CUSTOMER_WINDOW, check_in_url, qr_svg_data_uri
 from booking_app.services.appointments.queries import find_by_token
 from booking_app.services.calendars.catalog import reschedule_window_hours
+from booking_app.services.calendars.slots import slot_dict
 from booking_app.services.ids import parse_id
+from booking_app.timefmt import iso
 from booking_app.viewmodels.customer_view import safe_zone, summary, type_name, when_label
 
 
@@ -81,7 +83,7 @@ def _type_slug(session, appointment) -> str:
     return appointment_type.slug if appointment_type else ""
 
 
-def cancel_by_customer(token: str, reason: str) -> dict:
+def cancel_by_customer(token: str, reason: str) -> cancellation.CancellationResult:
     with session_scope() as session:
         appointment = find_by_token(session, token)
         return cancellation.cancel(session, appointment_id=appointment.id, actor=ANONYMOUS, token=token,
@@ -90,10 +92,14 @@ def cancel_by_customer(token: str, reason: str) -> dict:
 
 
 def start_reschedule(token: str) -> dict:
+    """The hold on the current slot: its token, when it ends (ISO) and the nearest free times (as slot dicts)."""
     with session_scope() as session:
         appointment = find_by_token(session, token)
-        return rescheduling.start(session, appointment_id=appointment.id, actor=ANONYMOUS, token=token,
+        hold = rescheduling.start(session, appointment_id=appointment.id, actor=ANONYMOUS, token=token,
                                   reason="Rescheduled on the manage page", new_start_time=None, now=utcnow())
+    assert isinstance(hold, rescheduling.RescheduleHold)  # customers only start holds; proposals are staff's
+    return {"reschedule_token": hold.reschedule_token, "expires_at": iso(hold.expires_at),
+            "available_slots": [slot_dict(s, hold.calendar_id) for s in hold.available_slots]}
 
 
 def confirm_reschedule(token: str, reschedule_token: str, slot: dict) -> None:

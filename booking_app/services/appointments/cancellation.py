@@ -7,17 +7,20 @@ booking can always be cancelled without a fee; staff may cancel on the customer'
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlmodel import Session
 
 from booking_app import links
+from booking_app.domain.availability import Slot
+from booking_app.domain.money import cents
 from booking_app.domain.policy import decide_cancellation
-from booking_app.domain.status import ACTIVE_STATUSES
-from booking_app.errors import CancellationNotAllowed, Forbidden, InvalidTransition
+from booking_app.domain.status import ACTIVE_STATUSES, Status
+from booking_app.errors import CancellationNotAllowed, Forbidden, InvalidTransition, ServiceError
 from booking_app.models import Appointment, AppointmentCancellation, AppointmentType, Calendar
 from booking_app.principal import Principal
-from booking_app.readmodels.appointments import money
 from booking_app.services import free_text
 from booking_app.services.appointments import payments
 from booking_app.services.appointments.queries import authorize, get_appointment
@@ -29,20 +32,48 @@ from booking_app.services.messaging import outbox
 PARTIES = ("customer", "owner", "system")
 
 
-def policy_refusal(session: Session, appointment: Appointment, calendar: Calendar, *, error, message: str,
-                   lead_time_hours: float, hours_until: float, now: datetime):
-    """The 403 body: the policy in numbers, where to reschedule, and free times to move to."""
+@dataclass(frozen=True)
+class PolicyRefusal:
+    """A cancel or a move refused inside the policy window: the policy in numbers and the ways out
+    (the manage page, to reschedule; free times about a day later)."""
+    lead_time_hours: float
+    hours_until_appointment: float
+    reschedule_url: str
+    calendar_id: uuid.UUID
+    available_slots: tuple[Slot, ...]
+
+    def error(self, error: type[ServiceError], message: str) -> ServiceError:
+        """The 403 to raise; its body carries `cancellation_policy`, `reschedule_url` and `available_slots`."""
+        return error(message, cancellation_policy={"lead_time_hours": self.lead_time_hours,
+                                                   "hours_until_appointment": self.hours_until_appointment},
+                     reschedule_url=self.reschedule_url,
+                     available_slots=[slot_dict(s, self.calendar_id) for s in self.available_slots])
+
+
+@dataclass(frozen=True)
+class CancellationResult:
+    """What a cancellation did: the new status and the money (amounts in `currency`, rounded to cents)."""
+    appointment_id: uuid.UUID
+    status: Status
+    cancelled_at: datetime
+    refund_amount: Decimal
+    refund_status: str | None
+    late_cancel_fee: Decimal
+    currency: str | None
+
+
+def policy_refusal(session: Session, appointment: Appointment, calendar: Calendar, *, lead_time_hours: float,
+                   hours_until: float, now: datetime) -> PolicyRefusal:
     appointment_type = session.get(AppointmentType, appointment.appointment_type_id)
     found = alternatives(session, calendar=calendar, appointment_type=appointment_type,
                          target=appointment.start_time + timedelta(days=1), now=now)
-    return error(message, cancellation_policy={"lead_time_hours": lead_time_hours,
-                                               "hours_until_appointment": hours_until},
-                 reschedule_url=links.manage_url(links.manage_token_for(appointment.lineage_id)),
-                 available_slots=[slot_dict(s, calendar.id) for s in found])
+    return PolicyRefusal(lead_time_hours=lead_time_hours, hours_until_appointment=hours_until,
+                         reschedule_url=links.manage_url(links.manage_token_for(appointment.lineage_id)),
+                         calendar_id=calendar.id, available_slots=tuple(found))
 
 
 def cancel(session: Session, *, appointment_id: uuid.UUID, actor: Principal, token: str | None, reason: str,
-           party: str, now: datetime) -> dict:
+           party: str, now: datetime) -> CancellationResult:
     appointment = get_appointment(session, appointment_id, for_update=True)
     principal = authorize(appointment, actor=actor, token=token)
     if party != "customer" and not principal.is_staff:
@@ -51,7 +82,7 @@ def cancel(session: Session, *, appointment_id: uuid.UUID, actor: Principal, tok
 
 
 def cancel_locked(session: Session, appointment: Appointment, *, reason: str, party: str, actor: Principal,
-                  now: datetime, late_cancel: bool = False) -> dict:
+                  now: datetime, late_cancel: bool = False) -> CancellationResult:
     free_text.check({"reason": reason}, multi_line=("reason",))
     if appointment.status not in ACTIVE_STATUSES:
         raise InvalidTransition(f"This appointment is already {appointment.status}.",
@@ -63,10 +94,11 @@ def cancel_locked(session: Session, appointment: Appointment, *, reason: str, pa
                                    paid_amount=payments.paid_amount(appointment),
                                    by="owner" if pending else party)
     if not decision.allowed:
-        raise policy_refusal(session, appointment, calendar, error=CancellationNotAllowed,
-                             message=f"Appointments must be cancelled at least {policy.lead_time_hours:g} hours "
-                                     "in advance. You can reschedule instead.",
-                             lead_time_hours=policy.lead_time_hours, hours_until=decision.hours_until, now=now)
+        refusal = policy_refusal(session, appointment, calendar, lead_time_hours=policy.lead_time_hours,
+                                 hours_until=decision.hours_until, now=now)
+        message = (f"Appointments must be cancelled at least {policy.lead_time_hours:g} hours in advance. "
+                   "You can reschedule instead.")
+        raise refusal.error(CancellationNotAllowed, message)
     new_status = "late_cancel" if (decision.late or late_cancel) and not pending else "cancelled"
     transition(session, appointment, new_status, actor=actor, now=now, action=f"appointment.{new_status}",
                data={"party": party, "reason": reason, "fee": str(decision.fee),
@@ -82,9 +114,9 @@ def cancel_locked(session: Session, appointment: Appointment, *, reason: str, pa
         refund_amount=decision.refund_amount if refund_status else None, refund_status=refund_status,
         late_cancel_fee=decision.fee or None, created_at=now))
     _notify(session, appointment, calendar, party, decision)
-    return {"id": str(appointment.id), "status": appointment.status, "cancelled_at": appointment.cancelled_at,
-            "refund_amount": money(decision.refund_amount), "refund_status": refund_status,
-            "late_cancel_fee": money(decision.fee), "currency": appointment.payment_currency}
+    return CancellationResult(appointment_id=appointment.id, status=Status(appointment.status), cancelled_at=now,
+                              refund_amount=cents(decision.refund_amount), refund_status=refund_status,
+                              late_cancel_fee=cents(decision.fee), currency=appointment.payment_currency)
 
 
 def _notify(session: Session, appointment: Appointment, calendar: Calendar, party: str, decision) -> None:

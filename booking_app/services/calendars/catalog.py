@@ -15,6 +15,7 @@ from booking_app.domain.availability import (
     normalize_date_overrides,
     normalize_weekly_hours,
 )
+from booking_app.domain.money import as_number
 from booking_app.domain.policy import CancellationPolicy
 from booking_app.domain.tz import is_valid_timezone
 from booking_app.errors import Conflict, NotFound, ValidationFailed
@@ -56,7 +57,7 @@ def _validated_calendar_fields(data: dict[str, Any]) -> dict[str, Any]:
         out["cancellation_policy"] = {
             "lead_time_hours": policy.lead_time_hours,
             "late_cancellation": policy.late_cancellation,
-            "late_cancel_fee": float(policy.late_cancel_fee),
+            "late_cancel_fee": as_number(policy.late_cancel_fee),  # stored as JSON: the one JSON form
             "refund_percent": policy.refund_percent,
         }
     if "reminders" in out:

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from booking_app.db import is_postgres
+from booking_app.domain.money import cents
 from booking_app.domain.status import Status
 from booking_app.errors import ValidationFailed
 from booking_app.models import Appointment, AppointmentType, Calendar, Payment
@@ -249,10 +250,6 @@ def _type_currencies(session: Session, calendar: Calendar | None, slugs: list[st
 
 # -- shaping -----------------------------------------------------------------------------------
 
-def _money(value: Decimal) -> float:
-    return float(value.quantize(Decimal("0.01")))
-
-
 def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
@@ -281,9 +278,9 @@ def _by_type(session: Session, scope: _Scope, calendar: Calendar | None, counts:
             currency, amount = (next(iter(known)) if len(known) == 1 else None), Decimal(0)
         else:
             currency, amount = None, None
-        result[slug] = {"count": counts.get(slug, 0), "revenue": None if amount is None else _money(amount),
+        result[slug] = {"count": counts.get(slug, 0), "revenue": cents(amount),
                         "currency": currency,
-                        "revenue_by_currency": {c: _money(v) for c, v in sorted(amounts.items())}}
+                        "revenue_by_currency": {c: cents(v) for c, v in sorted(amounts.items())}}
     return result
 
 
