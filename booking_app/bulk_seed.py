@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from booking_app.db import get_engine, is_postgres, session_scope, utcnow
 from booking_app.domain.availability import slot_id_for
 from booking_app.domain.money import cents
+from booking_app.domain.status import CANCELLED_STATUSES, Status
 from booking_app.principal import Principal
 from booking_app.services.calendars import catalog as calendar_service
 
@@ -49,8 +50,8 @@ TYPES = [  # slug, name, minutes, price, payment required, location, weight
     ("treatment", "Treatment", 60, Decimal("90.00"), True, "in_person", 35),
     ("followup", "Follow-up", 45, Decimal("50.00"), False, "in_person", 20),
 ]
-PAST = (("completed", 78), ("no_show", 6), ("cancelled", 11), ("late_cancel", 5))
-FUTURE = (("confirmed", 86), ("cancelled", 9), ("pending", 5))
+PAST = ((Status.COMPLETED, 78), (Status.NO_SHOW, 6), (Status.CANCELLED, 11), (Status.LATE_CANCEL, 5))
+FUTURE = ((Status.CONFIRMED, 86), (Status.CANCELLED, 9), (Status.PENDING, 5))
 RESCHEDULED_SHARE = 0.03
 FIRST = ["Ava", "Liam", "Sofia", "Noah", "Emma", "Lucas", "Mia", "Ethan", "Lea", "Oliver", "Hannah", "Mateo"]
 LAST = ["Thompson", "Patel", "García", "Kim", "Müller", "Rossi", "Johnson", "Nguyen", "Schmidt", "Brown"]
@@ -159,18 +160,18 @@ class CalendarLoad:
         contact = rng.choice(self.contacts)
         past = end <= now
         status = _weighted(rng, PAST) if past else _weighted(rng, FUTURE)
-        if status == "pending" and (not kind.payment_required or start < now + timedelta(hours=1)):
-            status = "confirmed"
+        if status == Status.PENDING and (not kind.payment_required or start < now + timedelta(hours=1)):
+            status = Status.CONFIRMED
         created = min(now - timedelta(minutes=5), start - timedelta(hours=rng.choice((2, 6, 24, 48, 96, 168, 336))))
-        if status == "pending":
+        if status == Status.PENDING:
             created = now - timedelta(minutes=rng.randint(1, 10))
         row = self._row(kind, contact, start, end, status, created)
         money = []
         old = None
-        if room >= 2 and status != "pending" and rng.random() < RESCHEDULED_SHARE:
+        if room >= 2 and status != Status.PENDING and rng.random() < RESCHEDULED_SHARE:
             old_start = start - timedelta(days=rng.randint(1, 14))
             old_created = created - timedelta(days=14)
-            old = self._row(kind, contact, old_start, old_start + (end - start), "cancelled", old_created)
+            old = self._row(kind, contact, old_start, old_start + (end - start), Status.CANCELLED, old_created)
             moved_at = min(now, old_start - timedelta(hours=1), start - timedelta(hours=1))
             old.update(cancellation_reason="Rescheduled", cancelled_at=moved_at, rescheduled_to_id=row["id"],
                        updated_at=moved_at)
@@ -190,7 +191,7 @@ class CalendarLoad:
         rng, cal = self.rng, self.calendar
         appointment_id = self._id()
         settled = min(self.now, end + timedelta(minutes=20))
-        cancelled = status in ("cancelled", "late_cancel")
+        cancelled = status in CANCELLED_STATUSES
         cancelled_at = min(self.now, start - timedelta(hours=rng.choice((1, 3, 30, 72)))) if cancelled else None
         if cancelled_at is not None and cancelled_at < created:
             cancelled_at = created
@@ -207,18 +208,18 @@ class CalendarLoad:
             "payment_required": kind.payment_required, "payment_amount": kind.price if kind.price else None,
             "payment_currency": kind.currency if kind.price else None,
             "payment_status": "pending" if kind.payment_required else None, "payment_id": None,
-            "language": cal.language, "confirmation_status": "sent", "version": 1 if status == "pending" else 2,
+            "language": cal.language, "confirmation_status": "sent", "version": 1 if status == Status.PENDING else 2,
             "manage_token_hash": f"{rng.getrandbits(256):064x}",
-            "hold_expires_at": self.now + timedelta(minutes=30) if status == "pending" else None,
-            "hold_kind": "payment" if status == "pending" else None,
-            "created_at": created, "updated_at": cancelled_at or (settled if status != "pending" else created),
-            "confirmed_at": None if status == "pending" else created,
-            "completed_at": settled if status == "completed" else None,
+            "hold_expires_at": self.now + timedelta(minutes=30) if status == Status.PENDING else None,
+            "hold_kind": "payment" if status == Status.PENDING else None,
+            "created_at": created, "updated_at": cancelled_at or (settled if status != Status.PENDING else created),
+            "confirmed_at": None if status == Status.PENDING else created,
+            "completed_at": settled if status == Status.COMPLETED else None,
         }
 
     def _money(self, kind, row: dict, payer: dict) -> list[tuple]:
         """Charge when booked (on the first row of a reschedule chain); refund and fee on cancelling."""
-        if row["status"] == "pending":
+        if row["status"] == Status.PENDING:
             return []
         price, currency = kind.price, kind.currency
         paid_at = payer["created_at"] + timedelta(minutes=5)
@@ -227,9 +228,9 @@ class CalendarLoad:
         row["payment_status"], row["payment_id"] = "paid", ref
         payer["payment_status"], payer["payment_id"] = "paid", ref
         refund, fee = Decimal("0"), Decimal("0")
-        if row["status"] == "cancelled":
+        if row["status"] == Status.CANCELLED:
             refund = cents(price * Decimal(self.policy.get("refund_percent", 100)) / 100)
-        elif row["status"] == "late_cancel":
+        elif row["status"] == Status.LATE_CANCEL:
             fee = cents(str(self.policy.get("late_cancel_fee", 0)))
             share = price * Decimal(self.policy.get("refund_percent", 100)) / 100
             refund = cents(max(share - fee, Decimal(0)))

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from booking_app.db import session_scope, utcnow
+from booking_app.domain.status import CANCELLED_STATUSES, Status
 from booking_app.models import AppointmentCheckIn, Calendar, Notification, StaffSession, StaffUser
 from booking_app.principal import SYSTEM, Principal
 from booking_app.services import audit
@@ -68,23 +69,23 @@ CALENDARS = [
 
 CUSTOMERS = ["Ava Thompson", "Liam Patel", "Sofia García", "Noah Kim", "Emma Müller", "Lucas Rossi",
              "Mia Johnson", "Ethan Nguyen", "Lea Schmidt", "Oliver Brown", "Hannah Fischer", "Mateo Silva"]
-PAST_OUTCOMES = ["completed"] * 6 + ["no_show", "cancelled", "late_cancel"]
-FUTURE_OUTCOMES = ["confirmed"] * 6 + ["cancelled"]
+PAST_OUTCOMES = [Status.COMPLETED] * 6 + [Status.NO_SHOW, Status.CANCELLED, Status.LATE_CANCEL]
+FUTURE_OUTCOMES = [Status.CONFIRMED] * 6 + [Status.CANCELLED]
 
 
 def _settle(session: Session, appointment, status: str, when: datetime) -> None:
     """Give a seeded appointment its final state (as the lifecycle would have left it)."""
     appointment.status = status
     appointment.updated_at = when
-    if status in ("cancelled", "late_cancel"):
+    if status in CANCELLED_STATUSES:
         appointment.cancelled_at = when
         appointment.cancelled_by = "customer"
         appointment.cancellation_reason = "Schedule conflict"
-    if status == "completed":
+    if status == Status.COMPLETED:
         appointment.completed_at = appointment.end_time
         session.add(AppointmentCheckIn(appointment_id=appointment.id, checked_in_at=appointment.start_time,
                                        check_in_method="manual", checked_in_by_kind="staff"))
-    if status != "confirmed":
+    if status != Status.CONFIRMED:
         reminders.cancel_pending(session, appointment_id=appointment.id)
 
 
@@ -132,9 +133,9 @@ def _seed_one(calendar_id, appointment_type, start: datetime, rng: random.Random
                 session.flush()
                 session.execute(sa.update(Notification).where(Notification.appointment_id == appointment.id)
                                 .values(status="dropped", last_error="demo seed: historical"))
-            elif appointment.status == "confirmed":
+            elif appointment.status == Status.CONFIRMED:
                 outcome = rng.choice(FUTURE_OUTCOMES)
-                if outcome != "confirmed":
+                if outcome != Status.CONFIRMED:
                     _settle(session, appointment, outcome, now)
     except SlotUnavailable:
         return 0

@@ -15,25 +15,96 @@ class ServiceError(Exception):
         return {"error": self.code, "message": self.message, **self.extra}
 
 
-def _error(name: str, status: int, code: str) -> type[ServiceError]:
-    return type(name, (ServiceError,), {"status_code": status, "code": code})
+class NotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
 
 
-NotFound = _error("NotFound", 404, "not_found")
-Unauthorized = _error("Unauthorized", 401, "unauthorized")
-Forbidden = _error("Forbidden", 403, "forbidden")
-ValidationFailed = _error("ValidationFailed", 422, "validation_error")
-SlotUnavailable = _error("SlotUnavailable", 409, "slot_unavailable")
-LeadTimeViolation = _error("LeadTimeViolation", 422, "lead_time_violation")
-InvalidTransition = _error("InvalidTransition", 409, "invalid_transition")
-Conflict = _error("Conflict", 409, "conflict")
-IdempotencyKeyReused = _error("IdempotencyKeyReused", 422, "idempotency_key_reused")
-RequestInProgress = _error("RequestInProgress", 409, "request_in_progress")
-RateLimited = _error("RateLimited", 429, "rate_limited")
-CancellationNotAllowed = _error("CancellationNotAllowed", 403, "cancellation_not_allowed")
-RescheduleNotAllowed = _error("RescheduleNotAllowed", 403, "reschedule_not_allowed")
-RescheduleTokenExpired = _error("RescheduleTokenExpired", 410, "reschedule_token_expired")
-InvalidRescheduleToken = _error("InvalidRescheduleToken", 403, "invalid_reschedule_token")
-AlreadyCheckedIn = _error("AlreadyCheckedIn", 409, "already_checked_in")
-CheckInNotOpen = _error("CheckInNotOpen", 409, "check_in_not_open")
-UrlNotAllowed = _error("UrlNotAllowed", 422, "url_not_allowed")
+class Unauthorized(ServiceError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+    code = "forbidden"
+
+
+class ValidationFailed(ServiceError):
+    status_code = 422
+    code = "validation_error"
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    """A ValidationFailed about one field, its message repeated in `details` beside the field's name."""
+    return ValidationFailed(message, details=[{"field": field, "message": message}])
+
+
+class SlotUnavailable(ServiceError):
+    status_code = 409
+    code = "slot_unavailable"
+
+
+class LeadTimeViolation(ServiceError):
+    status_code = 422
+    code = "lead_time_violation"
+
+
+class InvalidTransition(ServiceError):
+    status_code = 409
+    code = "invalid_transition"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    code = "conflict"
+
+
+class IdempotencyKeyReused(ServiceError):
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+class RequestInProgress(ServiceError):
+    status_code = 409
+    code = "request_in_progress"
+
+
+class RateLimited(ServiceError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class CancellationNotAllowed(ServiceError):
+    status_code = 403
+    code = "cancellation_not_allowed"
+
+
+class RescheduleNotAllowed(ServiceError):
+    status_code = 403
+    code = "reschedule_not_allowed"
+
+
+class RescheduleTokenExpired(ServiceError):
+    status_code = 410
+    code = "reschedule_token_expired"
+
+
+class InvalidRescheduleToken(ServiceError):
+    status_code = 403
+    code = "invalid_reschedule_token"
+
+
+class AlreadyCheckedIn(ServiceError):
+    status_code = 409
+    code = "already_checked_in"
+
+
+class CheckInNotOpen(ServiceError):
+    status_code = 409
+    code = "check_in_not_open"
+
+
+class UrlNotAllowed(ServiceError):
+    status_code = 422
+    code = "url_not_allowed"

@@ -5,6 +5,7 @@ Timestamps are stored as UTC and always come back tz-aware (also on SQLite).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,8 +16,24 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from booking_app.db import utcnow
+from booking_app.domain.policy import PARTIES
+from booking_app.domain.status import STATUSES, Status
 
-ACTIVE_STATUSES_SQL = "status IN ('pending', 'confirmed')"
+
+def in_sql(column: str, values: Iterable[str]) -> str:
+    """`column IN ('a', 'b')`, the SQL the migrations wrote for a column that holds one of a few words."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+def one_of(column: str, values: Iterable[str], *, name: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(in_sql(column, values), name=name)
+
+
+ACTIVE_STATUSES_SQL = in_sql("status", (Status.PENDING, Status.CONFIRMED))
+LOCATION_TYPES = ("in_person", "virtual", "phone")
+CHANNELS = ("email", "sms", "push")
+ROLES = ("admin", "staff")
 REPLACEMENT_SQL = "rescheduled_from_id IS NOT NULL"
 
 
@@ -104,7 +121,7 @@ class AppointmentType(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("calendar_id", "slug", name="uq_type_calendar_slug"),
         sa.CheckConstraint("duration_minutes > 0", name="type_positive_duration"),
-        sa.CheckConstraint("location_type IN ('in_person', 'virtual', 'phone')", name="type_valid_location_type"),
+        one_of("location_type", LOCATION_TYPES, name="type_valid_location_type"),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     calendar_id: uuid.UUID = Field(foreign_key="calendars.id", index=True)
@@ -141,7 +158,7 @@ class Contact(SQLModel, table=True):
 
 class StaffUser(SQLModel, table=True):
     __tablename__ = "users"
-    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'staff')", name="user_valid_role"),)
+    __table_args__ = (one_of("role", ROLES, name="user_valid_role"),)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str = Field(max_length=255, unique=True)
     name: str = Field(max_length=200)
@@ -164,7 +181,7 @@ class StaffSession(SQLModel, table=True):
 
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
-    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'staff')", name="api_key_valid_role"),)
+    __table_args__ = (one_of("role", ROLES, name="api_key_valid_role"),)
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=200)
     role: str = Field(max_length=10)
@@ -178,17 +195,12 @@ class ApiKey(SQLModel, table=True):
 class Appointment(SQLModel, table=True):
     __tablename__ = "appointments"
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('pending', 'confirmed', 'cancelled', 'completed', 'no_show', 'late_cancel')",
-            name="valid_status",
-        ),
-        sa.CheckConstraint("location_type IN ('in_person', 'virtual', 'phone')", name="valid_location_type"),
+        one_of("status", STATUSES, name="valid_status"),
+        one_of("location_type", LOCATION_TYPES, name="valid_location_type"),
         sa.CheckConstraint("end_time > start_time", name="valid_time_range"),
         sa.CheckConstraint("busy_end > busy_start", name="valid_busy_range"),
         sa.CheckConstraint("rescheduled_from_id IS DISTINCT FROM id", name="no_self_reschedule"),
-        sa.CheckConstraint(
-            "confirmation_status IN ('pending', 'sent', 'confirmation_failed')", name="valid_confirmation_status"
-        ),
+        one_of("confirmation_status", ("pending", "sent", "confirmation_failed"), name="valid_confirmation_status"),
         sa.Index("ix_appointments_calendar_start", "calendar_id", "start_time", "id"),
         sa.Index("ix_appointments_start", "start_time", "id"),
         sa.Index("ix_appointments_customer_start", "customer_id", "start_time"),
@@ -215,7 +227,7 @@ class Appointment(SQLModel, table=True):
     # busy_start/busy_end = start/end widened by the calendar's buffers; the exclusion constraint guards these.
     busy_start: datetime = Field(sa_type=UTCDateTime, nullable=False)
     busy_end: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    status: str = Field(default="pending", max_length=20, index=True)
+    status: str = Field(default=Status.PENDING, max_length=20, index=True)
     cancellation_reason: str | None = None
     cancelled_by: str | None = Field(default=None, max_length=20)  # customer | owner | system
     cancelled_by_id: uuid.UUID | None = None  # the staff user / API key / contact who did it
@@ -251,9 +263,8 @@ class Appointment(SQLModel, table=True):
 class AppointmentReminder(SQLModel, table=True):
     __tablename__ = "appointment_reminders"
     __table_args__ = (
-        sa.CheckConstraint("reminder_type IN ('email', 'sms', 'push')", name="valid_reminder_type"),
-        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')",
-                           name="valid_reminder_status"),
+        one_of("reminder_type", CHANNELS, name="valid_reminder_type"),
+        one_of("status", ("pending", "sending", "sent", "failed", "cancelled"), name="valid_reminder_status"),
         sa.UniqueConstraint("appointment_id", "reminder_type", "offset_minutes", name="uq_reminder_per_offset"),
         sa.Index("ix_reminders_due", "scheduled_for", sqlite_where=sa.text("status = 'pending'"),
                  postgresql_where=sa.text("status = 'pending'")),
@@ -274,7 +285,7 @@ class AppointmentReminder(SQLModel, table=True):
 class AppointmentCancellation(SQLModel, table=True):
     __tablename__ = "appointment_cancellations"
     __table_args__ = (
-        sa.CheckConstraint("cancellation_type IN ('customer', 'owner', 'system')", name="valid_cancellation_type"),
+        one_of("cancellation_type", PARTIES, name="valid_cancellation_type"),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     appointment_id: uuid.UUID = Field(foreign_key="appointments.id", index=True)
@@ -290,7 +301,7 @@ class AppointmentCancellation(SQLModel, table=True):
 class AppointmentCheckIn(SQLModel, table=True):
     __tablename__ = "appointment_check_ins"
     __table_args__ = (
-        sa.CheckConstraint("check_in_method IN ('qr_code', 'manual', 'link')", name="valid_check_in_method"),
+        one_of("check_in_method", ("qr_code", "manual", "link"), name="valid_check_in_method"),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     appointment_id: uuid.UUID = Field(foreign_key="appointments.id", unique=True)
@@ -306,7 +317,7 @@ class Payment(SQLModel, table=True):
 
     __tablename__ = "payments"
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('charge', 'refund', 'fee')", name="valid_payment_kind"),
+        one_of("kind", ("charge", "refund", "fee"), name="valid_payment_kind"),
         # Migration 0002: revenue analytics reads payments index-only (INCLUDE exists on PostgreSQL only).
         sa.Index("ix_payments_appointment_money", "appointment_id",
                  postgresql_include=["kind", "status", "amount", "currency"]).ddl_if(dialect="postgresql"),
@@ -328,10 +339,8 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
     __table_args__ = (
         sa.UniqueConstraint("appointment_id", "kind", "channel", "version", name="uq_notification_once"),
-        sa.CheckConstraint("channel IN ('email', 'sms', 'push')", name="valid_notification_channel"),
-        sa.CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed', 'dropped')", name="valid_notification_status"
-        ),
+        one_of("channel", CHANNELS, name="valid_notification_channel"),
+        one_of("status", ("pending", "sending", "sent", "failed", "dropped"), name="valid_notification_status"),
         sa.Index("ix_notifications_due", "status", "next_attempt_at"),
     )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -10,6 +10,7 @@ from booking_app.api import deps
 from booking_app.api.responses import PushSubscriptionOut, VapidKey
 from booking_app.api.schemas import PushSubscriptionIn, errors
 from booking_app.db import session_scope, utcnow
+from booking_app.domain.status import CANCELLED_STATUSES
 from booking_app.models import Calendar
 from booking_app.notify.ics import build_ics
 from booking_app.principal import Principal
@@ -29,7 +30,7 @@ def calendar_file(appointment_id: uuid.UUID, actor: Principal = Depends(deps.cal
                   token: str | None = Depends(deps.manage_token)) -> Response:
     body = _for_appointment(appointment_id, actor, token, lambda session, appointment: build_ics(
         appointment, session.get(Calendar, appointment.calendar_id),
-        method="CANCEL" if appointment.status in ("cancelled", "late_cancel") else "PUBLISH"))
+        method="CANCEL" if appointment.status in CANCELLED_STATUSES else "PUBLISH"))
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="appointment.ics"'})
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
+    """An appointment's status. Members are the strings stored and sent (`Status.CONFIRMED == "confirmed"`)."""
+
     PENDING = "pending"
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
@@ -14,15 +16,17 @@ class Status(str, Enum):
     LATE_CANCEL = "late_cancel"
 
 
-ACTIVE_STATUSES = frozenset({"pending", "confirmed"})  # the ones that occupy a slot
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)  # every status, as plain strings, in this order
+ACTIVE_STATUSES = frozenset({Status.PENDING, Status.CONFIRMED})  # the ones that occupy a slot
+CANCELLED_STATUSES = frozenset({Status.CANCELLED, Status.LATE_CANCEL})  # the ones a cancellation ends in
 
-TRANSITIONS: Mapping[str, frozenset[str]] = {
-    "pending": frozenset({"confirmed", "cancelled"}),
-    "confirmed": frozenset({"completed", "no_show", "cancelled", "late_cancel"}),
-    "no_show": frozenset({"completed"}),  # corrections either way
-    "completed": frozenset({"no_show"}),
-    "cancelled": frozenset(),
-    "late_cancel": frozenset(),
+TRANSITIONS: Mapping[str, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.CONFIRMED, Status.CANCELLED}),
+    Status.CONFIRMED: frozenset({Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED, Status.LATE_CANCEL}),
+    Status.NO_SHOW: frozenset({Status.COMPLETED}),  # corrections either way
+    Status.COMPLETED: frozenset({Status.NO_SHOW}),
+    Status.CANCELLED: frozenset(),
+    Status.LATE_CANCEL: frozenset(),
 }
 
 

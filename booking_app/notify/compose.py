@@ -74,7 +74,7 @@ def compose(kind: str, appointment: Appointment, calendar: Calendar, appointment
     when_local, when_short = when_texts(appointment.start_time, appointment.timezone, lang)
     when_business, when_business_short = when_texts(appointment.start_time, calendar.timezone, lang)
     previous = payload.get("previous_start")
-    previous_at = datetime.fromisoformat(previous.replace("Z", "+00:00")) if previous else None
+    previous_at = datetime.fromisoformat(previous) if previous else None
     currency = appointment.payment_currency or appointment_type.currency
     context = {
         "business": calendar.business_name, "customer_name": appointment.customer_name,

@@ -5,9 +5,8 @@ import reflex as rx
 
 from booking_app.components.layout import FOCUS_CSS
 from booking_app.components.staff_frame import staff_shell, status_badge
+from booking_app.domain.status import STATUSES
 from booking_app.state.appointments import AppointmentsState as S
-
-STATUSES = ("", "pending", "confirmed", "completed", "no_show", "cancelled", "late_cancel")
 
 
 def filter_field(label: str, name: str, control: rx.Component) -> rx.Component:
@@ -21,7 +20,7 @@ def filters() -> rx.Component:
             filter_field("Customer email", "email", rx.input(id="q-email", name="email", value=S.email,
                                                              on_change=lambda v: S.set_filter("email", v))),
             filter_field("Status", "status", rx.el.select(
-                *[rx.el.option(s.replace("_", " ").capitalize() or "Any", value=s) for s in STATUSES],
+                *[rx.el.option(s.replace("_", " ").capitalize() or "Any", value=s) for s in ("", *STATUSES)],
                 id="q-status", value=S.status, on_change=lambda v: S.set_filter("status", v))),
             filter_field("From", "start", rx.input(id="q-start", name="start", type="date", value=S.start,
                                                    on_change=lambda v: S.set_filter("start", v))),

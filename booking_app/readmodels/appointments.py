@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TypedDict, Unpack
 
 from sqlmodel import Session, select
 
@@ -86,8 +87,16 @@ def appointment_detail(session: Session, appointment: Appointment, *, token: str
                        **detail_rows(session, appointment), token=token)
 
 
-def detail_rows(session: Session, appointment: Appointment) -> dict:
+class DetailRows(TypedDict):
     """What a detail is built from besides the appointment: reminders, cancellation, check-in, audit trail."""
+
+    reminders: Sequence[AppointmentReminder]
+    cancellation: AppointmentCancellation | None
+    check_in: AppointmentCheckIn | None
+    history: Sequence[AuditEvent]
+
+
+def detail_rows(session: Session, appointment: Appointment) -> DetailRows:
     return {
         "reminders": list(session.exec(select(AppointmentReminder)  # the detail builders order them
                                        .where(AppointmentReminder.appointment_id == appointment.id))),
@@ -100,11 +109,11 @@ def detail_rows(session: Session, appointment: Appointment) -> dict:
     }
 
 
-def detail_dict(appointment: Appointment, calendar: Calendar, *, reminders: Sequence[AppointmentReminder],
-                cancellation: AppointmentCancellation | None, check_in: AppointmentCheckIn | None,
-                history: Sequence[AuditEvent], token: str | None) -> dict:
+def detail_dict(appointment: Appointment, calendar: Calendar, *, token: str | None,
+                **rows: Unpack[DetailRows]) -> dict:
     """The staff detail body from rows in hand (a new booking builds it without reading anything back)."""
-    reminders = sorted(reminders, key=lambda r: r.scheduled_for)
+    reminders = sorted(rows["reminders"], key=lambda r: r.scheduled_for)
+    cancellation, check_in = rows["cancellation"], rows["check_in"]
     sent = [r.sent_at for r in reminders if r.status == "sent" and r.sent_at]
     body = appointment_dict(appointment, calendar, reminders_sent=sent, token=token)
     body["reminders"] = [
@@ -125,6 +134,6 @@ def detail_dict(appointment: Appointment, calendar: Calendar, *, reminders: Sequ
     body["history"] = [
         {"action": e.action, "at": iso(e.created_at), "actor_type": e.actor_type, "actor": e.actor_label,
          "actor_id": e.actor_id, "from_status": e.from_status, "to_status": e.to_status, "data": e.data}
-        for e in history
+        for e in rows["history"]
     ]
     return body

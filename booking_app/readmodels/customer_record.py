@@ -7,20 +7,14 @@ wrote, the business's addresses, messages to anyone else, or the audit trail's a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
 from sqlmodel import Session
 
 from booking_app.domain.money import cents
-from booking_app.models import (
-    Appointment,
-    AppointmentCancellation,
-    AppointmentCheckIn,
-    AppointmentReminder,
-    AuditEvent,
-    Calendar,
-)
+from booking_app.models import Appointment, AppointmentReminder, AuditEvent, Calendar
 from booking_app.principal import Principal
-from booking_app.readmodels.appointments import appointment_detail, appointment_dict, detail_rows
+from booking_app.readmodels.appointments import DetailRows, appointment_detail, appointment_dict, detail_rows
 from booking_app.timefmt import iso
 
 # The spec's appointment fields the customer sees as staff do (`cancellation_reason` is decided below).
@@ -68,11 +62,11 @@ def customer_detail(session: Session, appointment: Appointment, *, token: str | 
                          **detail_rows(session, appointment), token=token)
 
 
-def customer_dict(appointment: Appointment, calendar: Calendar, *, reminders: Sequence[AppointmentReminder],
-                  cancellation: AppointmentCancellation | None, check_in: AppointmentCheckIn | None,
-                  history: Sequence[AuditEvent], token: str | None) -> dict:
-    """The customer's body from rows in hand; the same arguments as views.detail_dict."""
-    reminders = sorted(reminders, key=lambda r: r.scheduled_for)
+def customer_dict(appointment: Appointment, calendar: Calendar, *, token: str | None,
+                  **rows: Unpack[DetailRows]) -> dict:
+    """The customer's body from rows in hand; the same arguments as detail_dict."""
+    reminders = sorted(rows["reminders"], key=lambda r: r.scheduled_for)
+    cancellation, check_in = rows["cancellation"], rows["check_in"]
     sent = [r for r in reminders if r.status == "sent" and r.sent_at]
     full = appointment_dict(appointment, calendar, reminders_sent=[r.sent_at for r in sent], token=token)
     body = {name: full[name] for name in FIELDS}
@@ -87,7 +81,7 @@ def customer_dict(appointment: Appointment, calendar: Calendar, *, reminders: Se
     }
     body["check_in"] = check_in and {"checked_in_at": iso(check_in.checked_in_at),
                                      "check_in_method": check_in.check_in_method}
-    body["history"] = customer_history(history, sent, calendar)
+    body["history"] = customer_history(rows["history"], sent, calendar)
     return body
 
 

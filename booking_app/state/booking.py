@@ -179,7 +179,7 @@ class BookingState(rx.State):
     def _show_problem(self, exc: ServiceError) -> None:
         if exc.code in PROBLEMS:
             self.problem = PROBLEMS[exc.code]
-            self.alternatives = [{**s, "label": view.when_label(_parse(s["start_time"]), self.tz)}
+            self.alternatives = [{**s, "label": view.when_label(datetime.fromisoformat(s["start_time"]), self.tz)}
                                  for s in exc.extra.get("available_slots", [])[:6]]
             return
         fields = {d.get("field"): exc.message for d in exc.extra.get("details", []) if isinstance(d, dict)}
@@ -189,8 +189,8 @@ class BookingState(rx.State):
 
     @rx.event
     def take_alternative(self, slot: dict[str, str]):
-        day = _parse(slot["start_time"]).astimezone(ZoneInfo(self.tz)).date()
-        self.slot = {**slot, "label": view.time_label(_parse(slot["start_time"]), self.tz)}
+        day = datetime.fromisoformat(slot["start_time"]).astimezone(ZoneInfo(self.tz)).date()
+        self.slot = {**slot, "label": view.time_label(datetime.fromisoformat(slot["start_time"]), self.tz)}
         self.problem, self.alternatives = "", []
         if (day.year, day.month) != (self.year, self.month):
             self.year, self.month = day.year, day.month
@@ -224,8 +224,4 @@ class BookingState(rx.State):
 
     @rx.var
     def slot_when(self) -> str:
-        return view.when_label(_parse(self.slot["start_time"]), self.tz) if self.slot else ""
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return view.when_label(datetime.fromisoformat(self.slot["start_time"]), self.tz) if self.slot else ""

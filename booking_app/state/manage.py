@@ -114,7 +114,7 @@ class ManageState(rx.State):
             self.busy = False
 
     def _option(self, slot: dict) -> dict[str, str]:
-        start = datetime.fromisoformat(slot["start_time"].replace("Z", "+00:00"))
+        start = datetime.fromisoformat(slot["start_time"])
         return {**{k: str(v) for k, v in slot.items()}, "label": customer_view.short_when_label(start, self.a["timezone"])}
 
     @rx.event
@@ -150,7 +150,7 @@ class ManageState(rx.State):
             async with self:
                 if self.panel != "reschedule" or not self.hold_until:
                     return
-                until = datetime.fromisoformat(self.hold_until.replace("Z", "+00:00"))
+                until = datetime.fromisoformat(self.hold_until)
                 self.seconds_left = max(0, int((until - datetime.now(UTC)).total_seconds()))
                 if self.seconds_left == 0:
                     self.notice, self.notice_color = "The hold expired. Start again to see current times.", "amber"

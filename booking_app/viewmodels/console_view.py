@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from booking_app.db import session_scope, utcnow
+from booking_app.domain.status import ACTIVE_STATUSES, Status
 from booking_app.errors import ValidationFailed
 from booking_app.models import Appointment, AppointmentCheckIn, AppointmentType, Calendar
 from booking_app.principal import Principal
@@ -16,9 +17,8 @@ from booking_app.services import audit, free_text
 from booking_app.services.appointments import cancellation, checkin, outcomes, rescheduling, status_changes
 from booking_app.services.appointments.queries import get_appointment
 from booking_app.services.ids import parse_id
+from booking_app.viewmodels.status_words import STAFF_STATUS_WORDS
 
-STATUS_WORDS = {"pending": "Pending", "confirmed": "Confirmed", "cancelled": "Cancelled",
-                "late_cancel": "Late cancel", "completed": "Completed", "no_show": "No-show"}
 DAY_START, DAY_END = 7, 21  # the timeline's hours, widened when appointments fall outside
 
 
@@ -53,7 +53,7 @@ def _day_rows(session, calendar: Calendar, day: date) -> list[Appointment]:
     return list(session.exec(select(Appointment).where(
         Appointment.calendar_id == calendar.id, Appointment.start_time >= start,
         Appointment.start_time < start + timedelta(days=1),
-        sa.not_(sa.and_(Appointment.status == "pending", Appointment.hold_kind == "proposal")))
+        sa.not_(sa.and_(Appointment.status == Status.PENDING, Appointment.hold_kind == "proposal")))
         .order_by(Appointment.start_time)))
 
 
@@ -62,17 +62,17 @@ def _item(row: Appointment, calendar: Calendar, zone: ZoneInfo, first: int, last
     local_start, local_end = row.start_time.astimezone(zone), row.end_time.astimezone(zone)
     span = (last - first) * 60
     offset = (local_start.hour - first) * 60 + local_start.minute
-    status = "checked_in" if checked_in and row.status == "confirmed" else row.status
+    status = "checked_in" if checked_in and row.status == Status.CONFIRMED else row.status
     return {
         "id": str(row.id), "calendar_id": str(calendar.id), "calendar_name": calendar.name,
         "start_time": row.start_time.isoformat(), "time": f"{local_start:%H:%M}–{local_end:%H:%M}",
         "customer": row.customer_name, "email": row.customer_email, "phone": row.customer_phone or "",
         "type": type_names.get(row.appointment_type_id, row.appointment_type), "notes": row.notes or "",
         "staff_notes": row.staff_notes or "",
-        "status": status, "status_word": "Checked in" if status == "checked_in" else STATUS_WORDS[row.status],
+        "status": status, "status_word": "Checked in" if status == "checked_in" else STAFF_STATUS_WORDS[row.status],
         "top": f"{100 * offset / span:.3f}%", "height": f"{max(2.5, 100 * row.duration_minutes / span):.3f}%",
-        "active": "yes" if row.status in ("pending", "confirmed") else "",
-        "can_check_in": "yes" if row.status == "confirmed" and not checked_in else "",
+        "active": "yes" if row.status in ACTIVE_STATUSES else "",
+        "can_check_in": "yes" if row.status == Status.CONFIRMED and not checked_in else "",
         "version": str(row.version),
     }
 

@@ -14,6 +14,7 @@ from babel.numbers import format_currency
 from booking_app import links
 from booking_app.db import session_scope, utcnow
 from booking_app.domain.policy import CancellationPolicy
+from booking_app.domain.status import Status
 from booking_app.domain.tz import is_valid_timezone
 from booking_app.links import location_text
 from booking_app.models import AppointmentType, Calendar
@@ -135,8 +136,7 @@ def book_from_page(*, calendar_id: str, type_slug: str, slot: dict, name: str, e
     limits.booking(client_ip, email)
     request = BookingRequest(
         calendar_id=parse_id(calendar_id, "calendar"), appointment_type=type_slug,
-        start_time=datetime.fromisoformat(slot["start_time"].replace("Z", "+00:00")),
-        end_time=datetime.fromisoformat(slot["end_time"].replace("Z", "+00:00")),
+        start_time=datetime.fromisoformat(slot["start_time"]), end_time=datetime.fromisoformat(slot["end_time"]),
         slot_id=parse_id(slot.get("slot_id"), "time"), customer_name=name.strip(), customer_email=email.strip(),
         customer_phone=phone.strip() or None, notes=notes.strip() or None, timezone=tz)
     with session_scope() as session:
@@ -160,7 +160,7 @@ def summary(appointment, calendar: Calendar, *, token: str, type_name: str) -> d
         "customer_name": appointment.customer_name, "customer_email": appointment.customer_email,
         "google": data["links"]["google"], "outlook": data["links"]["outlook"], "ics": data["links"]["ics"],
         "manage_url": links.manage_url(token), "manage_path": f"/manage/{token}",
-        "payment_due": appointment.status == "pending" and appointment.hold_kind == "payment",
+        "payment_due": appointment.status == Status.PENDING and appointment.hold_kind == "payment",
         "start_time": data["start_time"], "end_time": data["end_time"],
     }
 

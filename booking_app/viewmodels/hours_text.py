@@ -8,15 +8,11 @@ import re
 from datetime import date
 
 from booking_app.domain.availability import DAYS
-from booking_app.errors import ValidationFailed
+from booking_app.errors import invalid
 
 DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
 CLOSED_WORDS = {"", "closed", "-", "none"}
 _WINDOW = re.compile(r"^(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2})$")
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, details=[{"field": field, "message": message}])
 
 
 def _clock(text: str) -> str:
@@ -35,8 +31,8 @@ def parse_windows(text: str, *, field: str, label: str) -> list[list[str]]:
     for part in text.split(","):
         match = _WINDOW.match(part.strip())
         if not match:
-            raise _invalid(field, f"{label}: write times like 09:00-12:30, 13:30-17:00 (or leave it empty "
-                                  f"when closed); could not read {part.strip()!r}.")
+            raise invalid(field, f"{label}: write times like 09:00-12:30, 13:30-17:00 (or leave it empty "
+                                 f"when closed); could not read {part.strip()!r}.")
         windows.append([_clock(match.group(1)), _clock(match.group(2))])
     return windows
 
@@ -64,8 +60,8 @@ def parse_overrides(text: str, *, field: str = "date_overrides") -> dict[str, li
         try:
             date.fromisoformat(day)
         except ValueError:
-            raise _invalid(field, f"Date exceptions, line {number}: start with a date like 2026-12-24, "
-                                  f"then 'closed' or the hours; could not read {day!r}.") from None
+            raise invalid(field, f"Date exceptions, line {number}: start with a date like 2026-12-24, "
+                                 f"then 'closed' or the hours; could not read {day!r}.") from None
         overrides[day] = parse_windows(rest, field=field, label=f"Date exceptions, line {number}")
     return overrides
 
@@ -77,5 +73,5 @@ def format_minutes(values) -> str:
 def parse_minutes(text: str, *, field: str, label: str) -> list[int]:
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     if not all(p.isdigit() for p in parts):
-        raise _invalid(field, f"{label}: give whole minutes before the appointment, like 1440, 60.")
+        raise invalid(field, f"{label}: give whole minutes before the appointment, like 1440, 60.")
     return sorted({int(p) for p in parts}, reverse=True)

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from booking_app.db import session_scope, utcnow
 from booking_app.domain.policy import CancellationPolicy, decide_cancellation, reschedule_allowed
+from booking_app.domain.status import ACTIVE_STATUSES, Status
 from booking_app.errors import NotFound
 from booking_app.models import Appointment, AppointmentCheckIn, AppointmentType, Calendar
 from booking_app.principal import ANONYMOUS
@@ -19,6 +20,7 @@ from booking_app.services.calendars.slots import slot_dict
 from booking_app.services.ids import parse_id
 from booking_app.timefmt import iso
 from booking_app.viewmodels.customer_view import safe_zone, summary, type_name, when_label
+from booking_app.viewmodels.status_words import CUSTOMER_STATUS_WORDS
 
 
 def manage_view(token: str) -> dict:
@@ -31,7 +33,7 @@ def manage_view(token: str) -> dict:
         policy = CancellationPolicy.from_dict(calendar.cancellation_policy)
         decision = decide_cancellation(policy, start=appointment.start_time, now=now,
                                        paid_amount=payments.paid_amount(appointment), by="customer")
-        active = appointment.status in ("pending", "confirmed")
+        active = appointment.status in ACTIVE_STATUSES
         grace = timedelta(minutes=calendar.no_show_grace_minutes)
         checked_in = session.exec(select(AppointmentCheckIn).where(
             AppointmentCheckIn.appointment_id == appointment.id)).first() is not None
@@ -39,13 +41,13 @@ def manage_view(token: str) -> dict:
                                                start=appointment.start_time, now=now, by="customer")
         currency = appointment.payment_currency or ""
         data.update(
-            status_word=STATUS_WORDS.get(appointment.status, appointment.status), active=active,
+            status_word=CUSTOMER_STATUS_WORDS.get(appointment.status, appointment.status), active=active,
             policy=policy.describe(currency), can_cancel=active and decision.allowed,
             cancel_blocked=active and not decision.allowed,
             cancel_terms=_cancel_terms(decision, currency),
-            can_reschedule=appointment.status == "confirmed" and can_reschedule,
+            can_reschedule=appointment.status == Status.CONFIRMED and can_reschedule,
             checked_in=checked_in,
-            can_check_in=(appointment.status == "confirmed" and not checked_in
+            can_check_in=(appointment.status == Status.CONFIRMED and not checked_in
                           and appointment.start_time - CUSTOMER_WINDOW <= now <= appointment.end_time + grace),
             check_in_opens=when_label(appointment.start_time - CUSTOMER_WINDOW, safe_zone(appointment.timezone, "UTC")),
             qr=qr_svg_data_uri(check_in_url(appointment.id, appointment.lineage_id)),
@@ -59,12 +61,8 @@ def history(token: str) -> list[dict[str, str]]:
     with session_scope() as session:
         appointment = find_by_token(session, token)
         zone = safe_zone(appointment.timezone, "UTC")
-        return [{"when": when_label(_parse(entry["at"]), zone), "what": entry["description"]}
+        return [{"when": when_label(datetime.fromisoformat(entry["at"]), zone), "what": entry["description"]}
                 for entry in customer_detail(session, appointment, token=token)["history"]]
-
-
-STATUS_WORDS = {"pending": "Awaiting payment", "confirmed": "Confirmed", "cancelled": "Cancelled",
-                "late_cancel": "Cancelled late", "completed": "Completed", "no_show": "Missed"}
 
 
 def _cancel_terms(decision, currency: str) -> str:
@@ -106,7 +104,8 @@ def confirm_reschedule(token: str, reschedule_token: str, slot: dict) -> None:
     with session_scope() as session:
         appointment = find_by_token(session, token)
         rescheduling.confirm(session, appointment_id=appointment.id, reschedule_token=reschedule_token,
-                             new_start_time=_parse(slot["start_time"]), new_end_time=_parse(slot["end_time"]),
+                             new_start_time=datetime.fromisoformat(slot["start_time"]),
+                             new_end_time=datetime.fromisoformat(slot["end_time"]),
                              new_slot_id=parse_id(slot["slot_id"], "time") if slot.get("slot_id") else None,
                              actor=ANONYMOUS, now=utcnow())
 
@@ -140,9 +139,5 @@ def proposal_view(token: str, proposal_id: str) -> dict:
         tz = safe_zone(current.timezone, "UTC")
         return {"business": session.get(Calendar, current.calendar_id).business_name,
                 "type_name": type_name(session, current), "current": when_label(current.start_time, tz),
-                "proposed": when_label(proposal.start_time, tz), "open": proposal.status == "pending",
+                "proposed": when_label(proposal.start_time, tz), "open": proposal.status == Status.PENDING,
                 "expires": when_label(proposal.hold_expires_at, tz) if proposal.hold_expires_at else ""}
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))

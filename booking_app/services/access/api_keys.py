@@ -7,12 +7,10 @@ from sqlmodel import Session, col, select
 
 from booking_app.db import utcnow
 from booking_app.errors import NotFound, Unauthorized, ValidationFailed
-from booking_app.models import ApiKey
+from booking_app.models import ROLES, ApiKey
 from booking_app.principal import SYSTEM, Principal
 from booking_app.services import audit, free_text
 from booking_app.services.access.tokens import hash_token, new_token
-
-ROLES = ("admin", "staff")
 
 
 def create_api_key(session: Session, *, name: str, role: str, actor: Principal = SYSTEM) -> tuple[ApiKey, str]:

@@ -29,8 +29,6 @@ from booking_app.services.calendars.catalog import policy_for
 from booking_app.services.calendars.slots import alternatives, slot_dict
 from booking_app.services.messaging import outbox
 
-PARTIES = ("customer", "owner", "system")
-
 
 @dataclass(frozen=True)
 class PolicyRefusal:
@@ -89,7 +87,7 @@ def cancel_locked(session: Session, appointment: Appointment, *, reason: str, pa
                                 current_status=appointment.status)
     calendar = session.get(Calendar, appointment.calendar_id)
     policy = policy_for(calendar)
-    pending = appointment.status == "pending"
+    pending = appointment.status == Status.PENDING
     decision = decide_cancellation(policy, start=appointment.start_time, now=now,
                                    paid_amount=payments.paid_amount(appointment),
                                    by="owner" if pending else party)
@@ -99,7 +97,7 @@ def cancel_locked(session: Session, appointment: Appointment, *, reason: str, pa
         message = (f"Appointments must be cancelled at least {policy.lead_time_hours:g} hours in advance. "
                    "You can reschedule instead.")
         raise refusal.error(CancellationNotAllowed, message)
-    new_status = "late_cancel" if (decision.late or late_cancel) and not pending else "cancelled"
+    new_status = Status.LATE_CANCEL if (decision.late or late_cancel) and not pending else Status.CANCELLED
     transition(session, appointment, new_status, actor=actor, now=now, action=f"appointment.{new_status}",
                data={"party": party, "reason": reason, "fee": str(decision.fee),
                      "refund": str(decision.refund_amount)})

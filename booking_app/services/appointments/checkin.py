@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from booking_app import links
+from booking_app.domain.status import Status
 from booking_app.errors import AlreadyCheckedIn, CheckInNotOpen, Forbidden, InvalidTransition
 from booking_app.models import AppointmentCheckIn, Calendar
 from booking_app.principal import Principal
@@ -46,7 +47,7 @@ def check_in(session: Session, *, appointment_id: uuid.UUID, method: str, notes:
     principal = authorize(appointment, actor=actor, token=token)
     if method == "manual" and not principal.is_staff:
         raise Forbidden("Manual check-in is for staff; use your check-in link or QR code.")
-    if appointment.status != "confirmed":
+    if appointment.status != Status.CONFIRMED:
         raise InvalidTransition(f"Only a confirmed appointment can be checked in; this one is {appointment.status}.",
                                 current_status=appointment.status)
     if not principal.is_staff:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from booking_app.domain import status as machine
+from booking_app.domain.status import ACTIVE_STATUSES, CANCELLED_STATUSES, STATUSES, Status
 from booking_app.errors import ValidationFailed
 from booking_app.models import Appointment, Calendar
 from booking_app.principal import Principal
@@ -21,18 +21,18 @@ def set_status(session: Session, *, appointment_id: uuid.UUID, status: str, note
                actor: Principal, now: datetime) -> Appointment:
     """Staff corrections and outcomes (PATCH /status). Cancellations go through cancellation.py,
     which applies the policy, refunds and messages; here they count as owner cancellations."""
-    if status not in {s.value for s in machine.Status}:
+    if status not in STATUSES:
         raise ValidationFailed(f"Unknown status '{status}'.", details=[{"field": "status"}])
     free_text.check({"notes": notes}, multi_line=("notes",))
     appointment = get_appointment(session, appointment_id, for_update=True)
-    if status in ("cancelled", "late_cancel") and appointment.status in machine.ACTIVE_STATUSES:
+    if status in CANCELLED_STATUSES and appointment.status in ACTIVE_STATUSES:
         cancel_locked(session, appointment, reason=notes or "Cancelled by staff", party="owner", actor=actor,
-                      now=now, late_cancel=status == "late_cancel")
+                      now=now, late_cancel=status == Status.LATE_CANCEL)
         return appointment
     transition(session, appointment, status, actor=actor, now=now, action=f"appointment.{status}",
                data={"notes": notes} if notes else None)
     if notes:
         append_staff_note(appointment, notes)
-    if status == "no_show":
+    if status == Status.NO_SHOW:
         notify_no_show(session, appointment, session.get(Calendar, appointment.calendar_id))
     return appointment

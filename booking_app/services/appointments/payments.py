@@ -9,6 +9,7 @@ from typing import Protocol
 
 from sqlmodel import Session
 
+from booking_app.domain.status import Status
 from booking_app.errors import InvalidTransition, ValidationFailed
 from booking_app.models import Appointment, Calendar, Payment
 from booking_app.principal import Principal
@@ -61,12 +62,12 @@ def confirm_payment(session: Session, *, appointment_id: uuid.UUID, payment_id: 
                     actor: Principal, now: datetime) -> Appointment:
     """A pending (unpaid) booking becomes confirmed: charge recorded, reminders planned, confirmation sent."""
     appointment = get_appointment(session, appointment_id, for_update=True)
-    if appointment.status != "pending" or appointment.hold_kind != "payment":
+    if appointment.status != Status.PENDING or appointment.hold_kind != "payment":
         raise InvalidTransition(f"This appointment is {appointment.status} and awaits no payment.",
                                 current_status=appointment.status)
     if appointment.payment_amount is not None and amount != appointment.payment_amount:
         raise ValidationFailed(f"The amount due is {appointment.payment_amount:.2f}.", details=[{"field": "amount"}])
-    transition(session, appointment, "confirmed", actor=actor, now=now, action="appointment.paid",
+    transition(session, appointment, Status.CONFIRMED, actor=actor, now=now, action="appointment.paid",
                data={"payment_id": payment_id, "amount": str(amount)})
     appointment.payment_status, appointment.payment_id = "paid", payment_id
     record(session, appointment, kind="charge", amount=amount, ref=payment_id)

@@ -11,14 +11,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from booking_app.domain.status import Status
+from booking_app.domain.status import STATUSES
 from booking_app.errors import Forbidden, NotFound, ValidationFailed
 from booking_app.links import manage_token_for
 from booking_app.models import Appointment
 from booking_app.principal import Principal
 from booking_app.services.access.tokens import hash_token
-
-STATUSES = {s.value for s in Status}
 
 
 def get_appointment(session: Session, appointment_id: uuid.UUID, *, for_update: bool = False) -> Appointment:
@@ -93,7 +91,7 @@ def date_bound(value: str | None, *, field: str, end: bool) -> datetime | None:
             day = date.fromisoformat(value)
             moment = datetime.combine(day, time(0), tzinfo=UTC)
             return moment + timedelta(days=1) if end else moment
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError as exc:
         raise ValidationFailed(f"{field} must be a date (2026-02-15) or an ISO 8601 time with offset.",
                                details=[{"field": field}]) from exc

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from booking_app.domain import status as machine
+from booking_app.domain.status import Status
 from booking_app.errors import InvalidTransition
 from booking_app.models import Appointment, AppointmentCheckIn, Calendar
 from booking_app.principal import Principal
@@ -26,12 +27,12 @@ def transition(session: Session, appointment: Appointment, to_status: str, *, ac
     appointment.status = to_status
     appointment.version += 1
     appointment.updated_at = now
-    if to_status == "confirmed":
+    if to_status == Status.CONFIRMED:
         appointment.confirmed_at = now
         appointment.hold_expires_at = appointment.hold_kind = None
-    if to_status == "completed":
+    if to_status == Status.COMPLETED:
         appointment.completed_at = now
-    if to_status == "no_show":
+    if to_status == Status.NO_SHOW:
         appointment.completed_at = None
     if to_status not in machine.ACTIVE_STATUSES:
         reminders.cancel_pending(session, appointment_id=appointment.id)

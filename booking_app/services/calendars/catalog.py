@@ -18,17 +18,12 @@ from booking_app.domain.availability import (
 from booking_app.domain.money import as_number
 from booking_app.domain.policy import CancellationPolicy
 from booking_app.domain.tz import is_valid_timezone
-from booking_app.errors import Conflict, NotFound, ValidationFailed
-from booking_app.models import AppointmentType, Calendar
+from booking_app.errors import Conflict, NotFound, invalid
+from booking_app.models import CHANNELS, AppointmentType, Calendar
 from booking_app.principal import Principal
 from booking_app.services import audit, free_text
 
-REMINDER_CHANNELS = ("email", "sms", "push")
 MAX_REMINDER_MINUTES = 60 * 24 * 30
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, details=[{"field": field, "message": message}])
 
 
 def slugify(text: str) -> str:
@@ -41,19 +36,19 @@ def _validated_calendar_fields(data: dict[str, Any]) -> dict[str, Any]:
     free_text.check(data)
     out = dict(data)
     if "timezone" in out and not is_valid_timezone(out["timezone"]):
-        raise _invalid("timezone", f"'{out['timezone']}' is not an IANA timezone such as Europe/London.")
+        raise invalid("timezone", f"'{out['timezone']}' is not an IANA timezone such as Europe/London.")
     try:
         if "weekly_hours" in out:
             out["weekly_hours"] = normalize_weekly_hours(out["weekly_hours"])
         if "date_overrides" in out:
             out["date_overrides"] = normalize_date_overrides(out["date_overrides"] or {})
     except InvalidHours as exc:
-        raise _invalid("weekly_hours" if "weekly_hours" in out else "date_overrides", str(exc)) from exc
+        raise invalid("weekly_hours" if "weekly_hours" in out else "date_overrides", str(exc)) from exc
     if "cancellation_policy" in out:
         try:
             policy = CancellationPolicy.from_dict(out["cancellation_policy"])
         except ValueError as exc:
-            raise _invalid("cancellation_policy", str(exc)) from exc
+            raise invalid("cancellation_policy", str(exc)) from exc
         out["cancellation_policy"] = {
             "lead_time_hours": policy.lead_time_hours,
             "late_cancellation": policy.late_cancellation,
@@ -63,20 +58,21 @@ def _validated_calendar_fields(data: dict[str, Any]) -> dict[str, Any]:
     if "reminders" in out:
         out["reminders"] = _validated_reminders(out["reminders"] or {})
     if "slug" in out and out["slug"] is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,79}", out["slug"]):
-        raise _invalid("slug", "Use 1 to 80 lower-case letters, digits and dashes.")
+        raise invalid("slug", "Use 1 to 80 lower-case letters, digits and dashes.")
     return out
 
 
 def _validated_reminders(value: dict) -> dict:
-    if not isinstance(value, dict) or set(value) - set(REMINDER_CHANNELS):
-        raise _invalid("reminders", "Reminders are {'email': [...], 'sms': [...], 'push': [...]} in minutes.")
+    if not isinstance(value, dict) or set(value) - set(CHANNELS):
+        raise invalid("reminders", "Reminders are {'email': [...], 'sms': [...], 'push': [...]} in minutes.")
     result = {}
-    for channel in REMINDER_CHANNELS:
+    for channel in CHANNELS:
         minutes = value.get(channel, [])
         if not isinstance(minutes, list) or not all(
             isinstance(m, int) and not isinstance(m, bool) and 0 < m <= MAX_REMINDER_MINUTES for m in minutes
         ):
-            raise _invalid("reminders", f"{channel} reminders must be whole minutes between 1 and {MAX_REMINDER_MINUTES}.")
+            raise invalid("reminders",
+                          f"{channel} reminders must be whole minutes between 1 and {MAX_REMINDER_MINUTES}.")
         result[channel] = sorted(set(minutes), reverse=True)
     return result
 
@@ -113,6 +109,18 @@ def _commit_unique(session: Session, what: str) -> None:
         raise Conflict(f"{what} already exists.") from exc
 
 
+def _apply(session: Session, row: Calendar | AppointmentType, fields: dict[str, Any], *, entity_type: str,
+           actor: Principal, taken: str) -> None:
+    """An update: the validated fields, a new updated_at, `taken` (a Conflict) when the slug is, and which
+    fields changed in the audit trail."""
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    _commit_unique(session, taken)
+    audit.record(session, action=f"{entity_type}.updated", actor=actor, entity_type=entity_type,
+                 entity_id=str(row.id), data={"fields": sorted(fields)})
+
+
 def create_calendar(session: Session, *, data: dict[str, Any], actor: Principal) -> Calendar:
     fields = _validated_calendar_fields(data)
     fields["slug"] = fields.get("slug") or slugify(fields["name"])
@@ -143,20 +151,15 @@ def list_calendars(session: Session) -> list[Calendar]:
 
 def update_calendar(session: Session, *, calendar_id: uuid.UUID, data: dict[str, Any], actor: Principal) -> Calendar:
     calendar = get_calendar(session, calendar_id)
-    fields = _validated_calendar_fields(data)
-    for name, value in fields.items():
-        setattr(calendar, name, value)
-    calendar.updated_at = utcnow()
-    _commit_unique(session, "A calendar with that slug")
-    audit.record(session, action="calendar.updated", actor=actor, entity_type="calendar",
-                 entity_id=str(calendar.id), data={"fields": sorted(fields)})
+    _apply(session, calendar, _validated_calendar_fields(data), entity_type="calendar", actor=actor,
+           taken="A calendar with that slug")
     return calendar
 
 
 def _validated_type_fields(data: dict[str, Any]) -> dict[str, Any]:
     free_text.check(data, multi_line=("description", "location_address"))
     if "slug" in data and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", data["slug"] or ""):
-        raise _invalid("slug", "Use 1 to 100 lower-case letters, digits, dashes and underscores.")
+        raise invalid("slug", "Use 1 to 100 lower-case letters, digits, dashes and underscores.")
     return data
 
 
@@ -189,10 +192,6 @@ def get_type(session: Session, *, calendar_id: uuid.UUID, slug: str, active_only
 def update_type(session: Session, *, calendar_id: uuid.UUID, slug: str, data: dict[str, Any],
                 actor: Principal) -> AppointmentType:
     appointment_type = get_type(session, calendar_id=calendar_id, slug=slug)
-    for name, value in _validated_type_fields(data).items():
-        setattr(appointment_type, name, value)
-    appointment_type.updated_at = utcnow()
-    _commit_unique(session, "An appointment type with that slug")
-    audit.record(session, action="appointment_type.updated", actor=actor, entity_type="appointment_type",
-                 entity_id=str(appointment_type.id), data={"fields": sorted(data)})
+    _apply(session, appointment_type, _validated_type_fields(data), entity_type="appointment_type", actor=actor,
+           taken="An appointment type with that slug")
     return appointment_type

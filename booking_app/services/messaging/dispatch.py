@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from booking_app import queue
 from booking_app.db import session_scope, utcnow
+from booking_app.domain.status import Status
 from booking_app.models import Appointment, AppointmentReminder, AppointmentType, Calendar, Notification
 from booking_app.notify.channels import DeliveryError, SmtpBatch
 from booking_app.notify.compose import compose
@@ -74,7 +75,7 @@ def send_reminder(reminder_id: str, *, settings_cache: dict | None = None) -> st
         reminder, appointment = session.execute(
             select(AppointmentReminder, Appointment).join(Appointment, Appointment.id == AppointmentReminder.appointment_id)
             .where(AppointmentReminder.id == row_id).with_for_update(read=True, of=Appointment)).one()
-        if appointment.status != "confirmed" or now >= appointment.start_time:
+        if appointment.status != Status.CONFIRMED or now >= appointment.start_time:
             reminder.status = "cancelled"
             return "dropped"
         recipient = appointment.customer_phone if reminder.reminder_type == "sms" else appointment.customer_email

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from booking_app.db import session_scope, utcnow
+from booking_app.domain.status import CANCELLED_STATUSES, Status
 from booking_app.models import Appointment, AppointmentType, Calendar, Notification, PushSubscription
 from booking_app.notify.channels import DeliveryError, Undeliverable, send_email, send_push, send_sms
 from booking_app.notify.compose import Message, compose, email_message
@@ -37,15 +38,15 @@ CLOCK_SLACK = timedelta(seconds=2)
 
 # What must still hold for a message to be worth sending.
 STILL_TRUE = {
-    "confirmation": lambda a: a.status == "confirmed",
-    "rescheduled": lambda a: a.status == "confirmed",
-    "payment_pending": lambda a: a.status == "pending" and a.hold_kind == "payment",
-    "reschedule_proposal": lambda a: a.status == "pending" and a.hold_kind == "proposal",
-    "reminder": lambda a: a.status == "confirmed",
-    "no_show_followup": lambda a: a.status == "no_show",
-    "owner_no_show": lambda a: a.status == "no_show",
-    "cancelled": lambda a: a.status in ("cancelled", "late_cancel"),
-    "cancelled_by_owner": lambda a: a.status in ("cancelled", "late_cancel"),
+    "confirmation": lambda a: a.status == Status.CONFIRMED,
+    "rescheduled": lambda a: a.status == Status.CONFIRMED,
+    "payment_pending": lambda a: a.status == Status.PENDING and a.hold_kind == "payment",
+    "reschedule_proposal": lambda a: a.status == Status.PENDING and a.hold_kind == "proposal",
+    "reminder": lambda a: a.status == Status.CONFIRMED,
+    "no_show_followup": lambda a: a.status == Status.NO_SHOW,
+    "owner_no_show": lambda a: a.status == Status.NO_SHOW,
+    "cancelled": lambda a: a.status in CANCELLED_STATUSES,
+    "cancelled_by_owner": lambda a: a.status in CANCELLED_STATUSES,
 }
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from booking_app import outbound
+from booking_app.domain.status import Status
 from booking_app.models import AppointmentReminder, Calendar, PushSubscription
 from booking_app.principal import Principal
 from booking_app.services import audit, free_text
@@ -31,7 +32,7 @@ def subscribe(session: Session, *, appointment_id: uuid.UUID, endpoint: str, p25
     subscription.p256dh, subscription.auth = p256dh, auth
     planned = session.exec(select(AppointmentReminder.id).where(
         AppointmentReminder.appointment_id == appointment.id, AppointmentReminder.reminder_type == "push")).first()
-    if planned is None and appointment.status == "confirmed":
+    if planned is None and appointment.status == Status.CONFIRMED:
         calendar = session.get(Calendar, appointment.calendar_id)
         reminders.plan(session, appointment=appointment, calendar=calendar, now=now, channels=("push",))
     audit.record(session, action="appointment.push_subscribed", actor=principal, appointment=appointment)

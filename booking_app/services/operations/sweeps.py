@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from booking_app import links
 from booking_app.db import is_postgres, session_scope
+from booking_app.domain.status import Status
 from booking_app.models import Appointment, Calendar
 from booking_app.principal import SYSTEM
 from booking_app.services.appointments.status_changes import is_checked_in, notify_no_show, transition
@@ -41,14 +42,14 @@ def _each_locked(ids: list[uuid.UUID], still_due: Callable[[Appointment], bool],
 def expire_holds(now: datetime) -> int:
     with session_scope() as session:
         ids = list(session.exec(select(Appointment.id).where(
-            Appointment.status == "pending", Appointment.hold_expires_at < now).limit(BATCH)))
+            Appointment.status == Status.PENDING, Appointment.hold_expires_at < now).limit(BATCH)))
 
     def still_due(a: Appointment) -> bool:
-        return a.status == "pending" and a.hold_expires_at is not None and a.hold_expires_at < now
+        return a.status == Status.PENDING and a.hold_expires_at is not None and a.hold_expires_at < now
 
     def release(session: Session, appointment: Appointment) -> None:
         kind = appointment.hold_kind
-        transition(session, appointment, "cancelled", actor=SYSTEM, now=now, action=f"appointment.{kind}_expired")
+        transition(session, appointment, Status.CANCELLED, actor=SYSTEM, now=now, action=f"appointment.{kind}_expired")
         appointment.cancelled_at, appointment.cancelled_by = now, "system"
         appointment.cancellation_reason = "Payment not received in time" if kind == "payment" else "Proposal expired"
         if kind == "payment":
@@ -63,15 +64,15 @@ def settle_past(now: datetime) -> int:
     with session_scope() as session:
         candidates = session.exec(select(Appointment.id, Appointment.end_time, Calendar.no_show_grace_minutes)
                                   .join(Calendar, Calendar.id == Appointment.calendar_id)
-                                  .where(Appointment.status == "confirmed", Appointment.end_time < now)
+                                  .where(Appointment.status == Status.CONFIRMED, Appointment.end_time < now)
                                   .order_by(Appointment.end_time).limit(BATCH))
         ids = [row[0] for row in candidates if row[1] + timedelta(minutes=row[2]) <= now]
 
     def settle(session: Session, appointment: Appointment) -> None:
         if is_checked_in(session, appointment.id):
-            transition(session, appointment, "completed", actor=SYSTEM, now=now, action="appointment.completed")
+            transition(session, appointment, Status.COMPLETED, actor=SYSTEM, now=now, action="appointment.completed")
             return
-        transition(session, appointment, "no_show", actor=SYSTEM, now=now, action="appointment.no_show")
+        transition(session, appointment, Status.NO_SHOW, actor=SYSTEM, now=now, action="appointment.no_show")
         notify_no_show(session, appointment, session.get(Calendar, appointment.calendar_id))
 
-    return _each_locked(ids, lambda a: a.status == "confirmed", settle)
+    return _each_locked(ids, lambda a: a.status == Status.CONFIRMED, settle)

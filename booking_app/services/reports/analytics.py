@@ -33,12 +33,11 @@ from sqlmodel import Session
 
 from booking_app.db import is_postgres
 from booking_app.domain.money import cents
-from booking_app.domain.status import Status
+from booking_app.domain.status import STATUSES, Status
 from booking_app.errors import ValidationFailed
 from booking_app.models import Appointment, AppointmentType, Calendar, Payment
 from booking_app.services.calendars.catalog import get_calendar
 
-STATUSES = tuple(s.value for s in Status)
 GROUPS = ("day", "week", "month")
 MAX_PERIODS = 3700  # ten years of days
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
@@ -327,8 +326,8 @@ def appointment_analytics(session: Session, q: AnalyticsQuery) -> dict:
         "total_appointments": total,
         **{s: totals[s] for s in STATUSES},
         "rescheduled": totals["rescheduled"],
-        "cancellation_rate": _rate(totals["cancelled"] + totals["late_cancel"], total),
-        "no_show_rate": _rate(totals["no_show"], totals["completed"] + totals["no_show"]),
+        "cancellation_rate": _rate(totals[Status.CANCELLED] + totals[Status.LATE_CANCEL], total),
+        "no_show_rate": _rate(totals[Status.NO_SHOW], totals[Status.COMPLETED] + totals[Status.NO_SHOW]),
         "average_lead_time_hours": round(float(lead) / total / 3600, 2) if total else None,
         "by_type": _by_type(session, scope, calendar, per_type),
         "lead_time_distribution": [{"bucket": label, "count": totals[name]}
