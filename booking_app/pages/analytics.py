@@ -21,7 +21,7 @@ def filters() -> rx.Component:
         rx.heading("Analytics", size="6", as_="h1"),
         labelled("Calendar", "f-calendar", rx.el.select(
             rx.el.option("All calendars", value=""),
-            rx.foreach(A.calendars, lambda c: rx.el.option(c["name"], value=c["id"])),
+            rx.foreach(A.calendars, lambda c: rx.el.option(c.label, value=c.id)),
             id="f-calendar", value=A.calendar_id, on_change=lambda v: A.set_filter("calendar_id", v),
             class_name="native-select")),
         labelled("From", "f-start", rx.input(id="f-start", name="start", type="date", value=A.start,
@@ -39,7 +39,8 @@ def filters() -> rx.Component:
 
 def stat(label: str, key: str) -> rx.Component:
     return rx.card(rx.text(label, size="2", color=rx.color("gray", 11)),
-                   rx.text(A.cards[key], size="6", weight="bold", custom_attrs={"data-stat": key}), min_width="10rem")
+                   rx.text(getattr(A.cards, key), size="6", weight="bold", custom_attrs={"data-stat": key}),
+                   min_width="10rem")
 
 
 def table(caption: str, rows, columns: list[tuple[str, str]]) -> rx.Component:

@@ -34,28 +34,28 @@ def filters() -> rx.Component:
 
 def row(item) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(item["when"]), rx.table.cell(item["customer"]), rx.table.cell(item["email"]),
-        rx.table.cell(item["type"]), rx.table.cell(status_badge(item["status"], item["status"])),
-        rx.table.cell(rx.button("Details", on_click=S.open(item["id"]), size="1", variant="soft", style=FOCUS_CSS)),
+        rx.table.cell(item.when), rx.table.cell(item.customer), rx.table.cell(item.email),
+        rx.table.cell(item.type), rx.table.cell(status_badge(item.status, item.status)),
+        rx.table.cell(rx.button("Details", on_click=S.open(item.id), size="1", variant="soft", style=FOCUS_CSS)),
     )
 
 
 def detail() -> rx.Component:
-    return rx.cond(S.detail.contains("id"), rx.card(rx.vstack(
-        rx.heading(S.detail["customer_name"], " · ", S.detail["appointment_type"], size="4", as_="h2"),
-        rx.text(S.detail["start_time"], " · ", S.detail["status"], " · confirmation ", S.detail["confirmation_status"]),
-        rx.cond(S.detail["staff_notes"], rx.text("Staff notes: ", S.detail["staff_notes"], white_space="pre-wrap")),
+    return rx.cond(S.detail.is_not_none(), rx.card(rx.vstack(
+        rx.heading(S.detail.customer_name, " · ", S.detail.appointment_type, size="4", as_="h2"),
+        rx.text(S.detail.start_time, " · ", S.detail.status, " · confirmation ", S.detail.confirmation_status),
+        rx.cond(S.detail.staff_notes, rx.text("Staff notes: ", S.detail.staff_notes, white_space="pre-wrap")),
         rx.heading("History", size="3", as_="h3"),
-        rx.el.ol(rx.foreach(S.history, lambda h: rx.el.li(h["at"], " — ", h["action"], " by ", h["who"]))),
+        rx.el.ol(rx.foreach(S.history, lambda h: rx.el.li(h.at, " — ", h.action, " by ", h.who))),
         rx.heading("Messages", size="3", as_="h3"),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(t) for t in
                                            ("Kind", "Channel", "To", "Status", "Attempts", "Last error", "")])),
             rx.table.body(rx.foreach(S.messages, lambda m: rx.table.row(
-                rx.table.cell(m["kind"]), rx.table.cell(m["channel"]), rx.table.cell(m["recipient"]),
-                rx.table.cell(m["status"]), rx.table.cell(m["attempts"]), rx.table.cell(m["error"]),
-                rx.table.cell(rx.cond(m["status"] == "failed", rx.button(
-                    "Retry", on_click=S.retry(m["id"]), size="1", style=FOCUS_CSS))))))),
+                rx.table.cell(m.kind), rx.table.cell(m.channel), rx.table.cell(m.recipient),
+                rx.table.cell(m.status), rx.table.cell(m.attempts), rx.table.cell(m.error),
+                rx.table.cell(rx.cond(m.status == "failed", rx.button(
+                    "Retry", on_click=S.retry(m.id), size="1", style=FOCUS_CSS))))))),
         width="100%")))
 
 

@@ -16,40 +16,40 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def type_choice(t) -> rx.Component:
     return rx.radio_cards.item(
         rx.vstack(
-            rx.text(t["name"], weight="bold"),
-            rx.hstack(rx.icon("clock", size=14, aria_hidden="true"), rx.text(t["duration"], size="2"),
-                      rx.icon(t["location_icon"], size=14, aria_hidden="true"), rx.text(t["location"], size="2"),
+            rx.text(t.name, weight="bold"),
+            rx.hstack(rx.icon("clock", size=14, aria_hidden="true"), rx.text(t.duration, size="2"),
+                      rx.icon(t.location_icon, size=14, aria_hidden="true"), rx.text(t.location, size="2"),
                       spacing="1", align="center", wrap="wrap"),
-            rx.text(t["price"], size="2", color=rx.color("accent", 11)),
+            rx.text(t.price, size="2", color=rx.color("accent", 11)),
             spacing="1", align="start", width="100%"),
-        value=t["slug"], width="100%",
+        value=t.slug, width="100%",
     )
 
 
 def who_and_what() -> rx.Component:
     return card(
-        rx.heading(S.page["business"], size="6", as_="h1"),
-        rx.text(S.page["name"], color=rx.color("gray", 11)),
+        rx.heading(S.page.business, size="6", as_="h1"),
+        rx.text(S.page.name, color=rx.color("gray", 11)),
         rx.text("What would you like to book?", id="type-label", weight="medium", size="2"),
-        rx.radio_cards.root(rx.foreach(S.types, type_choice), value=S.type_slug, on_value_change=S.choose_type,
+        rx.radio_cards.root(rx.foreach(S.page.types, type_choice), value=S.type_slug, on_value_change=S.choose_type,
                             columns="1", width="100%", custom_attrs={"aria-labelledby": "type-label"}),
         rx.el.label(rx.text("Times are shown in", weight="medium", size="2"), html_for="timezone"),
         rx.el.select(*[rx.el.option(z.replace("_", " "), value=z) for z in ZONES], id="timezone", value=S.tz,
                      on_change=S.change_tz, class_name="native-select", width="100%"),
-        rx.text(S.page["policy"], size="1", color=rx.color("gray", 11)),
+        rx.text(S.page.policy, size="1", color=rx.color("gray", 11)),
     )
 
 
 def day_cell(cell) -> rx.Component:
     return rx.cond(
-        cell["date"],
+        cell.date,
         rx.button(
-            cell["number"], on_click=S.choose_day(cell["date"]), disabled=cell["available"] == "",
-            variant=rx.cond(cell["selected"], "solid", rx.cond(cell["available"], "soft", "ghost")),
-            aria_label=rx.cond(cell["available"], cell["label"] + ", times available", cell["label"] + ", full"),
-            custom_attrs={"aria-pressed": rx.cond(cell["selected"], "true", "false")},
+            cell.number, on_click=S.choose_day(cell.date), disabled=~cell.available,
+            variant=rx.cond(cell.selected, "solid", rx.cond(cell.available, "soft", "ghost")),
+            aria_label=rx.cond(cell.available, cell.label + ", times available", cell.label + ", full"),
+            custom_attrs={"aria-pressed": rx.cond(cell.selected, "true", "false")},
             width="100%", height="2.75rem", style=FOCUS_CSS,
-            text_decoration=rx.cond(cell["available"], "none", "line-through"),
+            text_decoration=rx.cond(cell.available, "none", "line-through"),
         ),
         rx.box(aria_hidden="true"),
     )
@@ -77,7 +77,7 @@ def month_picker() -> rx.Component:
 
 
 def slot_button(slot) -> rx.Component:
-    return rx.button(slot["label"], on_click=S.choose_slot(slot), size="3", variant="outline", width="100%",
+    return rx.button(slot.label, on_click=S.choose_slot(slot), size="3", variant="outline", width="100%",
                      style=FOCUS_CSS)
 
 
@@ -99,14 +99,14 @@ def day_times() -> rx.Component:
 
 
 def alternative_button(slot) -> rx.Component:
-    return rx.button(slot["label"], on_click=S.take_alternative(slot), variant="soft", style=FOCUS_CSS)
+    return rx.button(slot.label, on_click=S.take_alternative(slot), variant="soft", style=FOCUS_CSS)
 
 
 def details_form() -> rx.Component:
     return card(
         rx.hstack(
             rx.icon("calendar-clock", aria_hidden="true", color=rx.color("accent", 11)),
-            rx.vstack(rx.text(S.chosen_type["name"], " · ", S.chosen_type["duration"], weight="bold"),
+            rx.vstack(rx.text(S.chosen_type.name, " · ", S.chosen_type.duration, weight="bold"),
                       rx.text(S.slot_when), spacing="0"),
             rx.spacer(),
             rx.button("Change time", on_click=S.change_time, variant="ghost", style=FOCUS_CSS),
@@ -139,23 +139,23 @@ def confirmation() -> rx.Component:
     booked = S.booked
     return card(
         rx.hstack(rx.icon("circle-check", size=40, color=rx.color("grass", 10), aria_hidden="true"),
-                  rx.heading(rx.cond(booked["payment_due"] == "True", "Almost done: payment needed",
+                  rx.heading(rx.cond(booked.payment_due, "Almost done: payment needed",
                                      "You're booked"), size="7", as_="h1"),
                   align="center", spacing="3"),
-        rx.text(booked["type_name"], " with ", booked["business"], weight="bold", size="4"),
-        rx.text(booked["when"], size="4"),
-        rx.cond(booked["when_business"], rx.text(booked["when_business"], color=rx.color("gray", 11))),
-        rx.text(booked["location_word"], ": ", booked["where"]),
+        rx.text(booked.type_name, " with ", booked.business, weight="bold", size="4"),
+        rx.text(booked.when, size="4"),
+        rx.cond(booked.when_business, rx.text(booked.when_business, color=rx.color("gray", 11))),
+        rx.text(booked.location_word, ": ", booked.where),
         rx.flex(
             rx.link(rx.button(rx.icon("calendar-plus", aria_hidden="true"), "Google Calendar", variant="soft"),
-                    href=booked["google"], is_external=True),
+                    href=booked.google, is_external=True),
             rx.link(rx.button(rx.icon("calendar-plus", aria_hidden="true"), "Outlook", variant="soft"),
-                    href=booked["outlook"], is_external=True),
+                    href=booked.outlook, is_external=True),
             rx.link(rx.button(rx.icon("download", aria_hidden="true"), "Download .ics", variant="soft"),
-                    href=booked["ics"]),
+                    href=booked.ics),
             wrap="wrap", gap="2"),
-        rx.callout(rx.text(S.page["reminder_hint"], " Need to change something? ",
-                           rx.link("Manage your booking", href=booked["manage_path"]), "."),
+        rx.callout(rx.text(S.page.reminder_hint, " Need to change something? ",
+                           rx.link("Manage your booking", href=booked.manage_path), "."),
                    icon="mail", role="status"),
         aria_live="polite",
     )
@@ -163,11 +163,11 @@ def confirmation() -> rx.Component:
 
 def booking_flow() -> rx.Component:
     return rx.cond(
-        S.booked.contains("id"),
+        S.booked.is_not_none(),
         rx.box(confirmation(), max_width="40rem", margin_x="auto"),
         rx.grid(
             who_and_what(),
-            rx.cond(S.slot.contains("start_time"), rx.box(details_form(), grid_column=rx.breakpoints(
+            rx.cond(S.slot.is_not_none(), rx.box(details_form(), grid_column=rx.breakpoints(
                 initial="auto", md="span 2")), rx.fragment(month_picker(), day_times())),
             columns=rx.breakpoints(initial="1", md="3"), spacing="4", width="100%", align_items="start",
         ),

@@ -11,15 +11,15 @@ HOUR_HEIGHT = "3.5rem"
 
 
 def block(item) -> rx.Component:
-    color = rx.match(item["status"], *STATUS_COLORS.items(), "gray")
+    color = rx.match(item.status, *STATUS_COLORS.items(), "gray")
     return rx.box(
-        rx.text(item["time"], size="1", weight="bold"),
-        rx.text(item["customer"], size="1", trim="both"),
-        position="absolute", top=item["top"], height=item["height"], left="4px", right="4px",
+        rx.text(item.time, size="1", weight="bold"),
+        rx.text(item.customer, size="1", trim="both"),
+        position="absolute", top=item.top, height=item.height, left="4px", right="4px",
         background=rx.color(color, 4), border_left=f"4px solid {rx.color(color, 9)}", border_radius="6px",
         padding="2px 6px", overflow="hidden",
-        text_decoration=rx.cond(item["status"].contains("cancel"), "line-through", "none"),
-        class_name=rx.cond(C.flash_id == item["id"], "flash", ""), aria_hidden="true",
+        text_decoration=rx.cond(item.status.contains("cancel"), "line-through", "none"),
+        class_name=rx.cond(C.flash_id == item.id, "flash", ""), aria_hidden="true",
     )
 
 
@@ -27,13 +27,13 @@ def timeline_column(column) -> rx.Component:
     return rx.box(
         # Two fixed lines (name, then the zone its hours are in), so every column's hour grid lines up
         # with the hour labels; the full name on hover.
-        rx.text(column["name"], weight="bold", size="2", text_align="center", padding_top="4px", white_space="nowrap",
-                overflow="hidden", text_overflow="ellipsis", title=column["business"] + " · " + column["name"]),
-        rx.text(column["zone_label"], size="1", color=rx.color("gray", 11), text_align="center", padding_bottom="4px",
+        rx.text(column.name, weight="bold", size="2", text_align="center", padding_top="4px", white_space="nowrap",
+                overflow="hidden", text_overflow="ellipsis", title=column.business + " · " + column.name),
+        rx.text(column.zone_label, size="1", color=rx.color("gray", 11), text_align="center", padding_bottom="4px",
                 white_space="nowrap", overflow="hidden", text_overflow="ellipsis"),
         rx.box(
             rx.foreach(C.hours, lambda h: rx.box(height=HOUR_HEIGHT, border_top=f"1px solid {rx.color('gray', 5)}")),
-            rx.foreach(C.items, lambda i: rx.cond(i["calendar_id"] == column["id"], block(i))),
+            rx.foreach(C.items, lambda i: rx.cond(i.calendar_id == column.id, block(i))),
             position="relative",
         ),
         flex="1", min_width="6.5rem",
@@ -58,7 +58,7 @@ def action_panel(item) -> rx.Component:
     label = rx.match(C.action, ("cancel", "Reason for the customer"), ("propose", "New start (calendar's local time)"),
                      "Note")
     return rx.cond(
-        C.selected == item["id"],
+        C.selected == item.id,
         rx.el.form(
             rx.vstack(
                 rx.el.label(rx.text(label, size="2", weight="medium"), html_for="action-text"),
@@ -77,35 +77,35 @@ def list_row(item) -> rx.Component:
     return rx.el.li(
         rx.card(
             rx.vstack(
-                rx.hstack(rx.text(item["time"], weight="bold"), status_badge(item["status"], item["status_word"]),
-                          rx.spacer(), rx.text(item["calendar_name"], size="1", color=rx.color("gray", 11)),
+                rx.hstack(rx.text(item.time, weight="bold"), status_badge(item.status, item.status_word),
+                          rx.spacer(), rx.text(item.calendar_name, size="1", color=rx.color("gray", 11)),
                           width="100%", align="center", wrap="wrap"),
-                rx.text(item["customer"], " · ", item["type"]),
-                rx.text(item["email"], " ", item["phone"], size="1", color=rx.color("gray", 11)),
-                rx.cond(item["notes"], rx.text(item["notes"], size="1", white_space="pre-wrap")),
-                rx.cond(item["staff_notes"], rx.text("Staff note: ", item["staff_notes"], size="1",
+                rx.text(item.customer, " · ", item.type),
+                rx.text(item.email, " ", item.phone, size="1", color=rx.color("gray", 11)),
+                rx.cond(item.notes, rx.text(item.notes, size="1", white_space="pre-wrap")),
+                rx.cond(item.staff_notes, rx.text("Staff note: ", item.staff_notes, size="1",
                                                      white_space="pre-wrap", color=rx.color("gray", 11))),
                 rx.flex(
-                    rx.cond(item["can_check_in"], rx.button("Check in", on_click=C.check_in(item["id"]), size="1",
+                    rx.cond(item.can_check_in, rx.button("Check in", on_click=C.check_in(item.id), size="1",
                                                             color_scheme="grass", style=FOCUS_CSS)),
-                    rx.cond(item["active"], rx.fragment(
-                        rx.button("No-show", on_click=C.mark(item["id"], "no_show"), size="1", variant="soft",
+                    rx.cond(item.active, rx.fragment(
+                        rx.button("No-show", on_click=C.mark(item.id, "no_show"), size="1", variant="soft",
                                   color_scheme="red", style=FOCUS_CSS),
-                        rx.button("Complete", on_click=C.mark(item["id"], "completed"), size="1", variant="soft",
+                        rx.button("Complete", on_click=C.mark(item.id, "completed"), size="1", variant="soft",
                                   color_scheme="gray", style=FOCUS_CSS),
-                        rx.button("Cancel", on_click=C.open_action(item["id"], "cancel"), size="1",
+                        rx.button("Cancel", on_click=C.open_action(item.id, "cancel"), size="1",
                                   variant="outline", color_scheme="red", style=FOCUS_CSS),
-                        rx.button("Propose new time", on_click=C.open_action(item["id"], "propose"), size="1",
+                        rx.button("Propose new time", on_click=C.open_action(item.id, "propose"), size="1",
                                   variant="outline", style=FOCUS_CSS),
                     )),
-                    rx.button("Note", on_click=C.open_action(item["id"], "note"), size="1", variant="ghost",
+                    rx.button("Note", on_click=C.open_action(item.id, "note"), size="1", variant="ghost",
                               style=FOCUS_CSS),
-                    gap="2", wrap="wrap", role="group", aria_label="Actions for " + item["customer"]),
+                    gap="2", wrap="wrap", role="group", aria_label="Actions for " + item.customer),
                 action_panel(item),
                 spacing="1", width="100%"),
-            class_name=rx.cond(C.flash_id == item["id"], "flash", ""), width="100%",
+            class_name=rx.cond(C.flash_id == item.id, "flash", ""), width="100%",
         ),
-        custom_attrs={"data-appointment": item["id"], "data-status": item["status"]},
+        custom_attrs={"data-appointment": item.id, "data-status": item.status},
         list_style="none",
     )
 

@@ -9,20 +9,20 @@ from booking_app.state.proposal import ProposalState as P
 
 def proposal_card() -> rx.Component:
     return card(
-        rx.heading(P.p["business"], " suggests a new time", size="6", as_="h1"),
-        rx.text(P.p["type_name"]),
+        rx.heading(P.p.business, " suggests a new time", size="6", as_="h1"),
+        rx.text(P.p.type_name),
         rx.data_list.root(
-            rx.data_list.item(rx.data_list.label("Now"), rx.data_list.value(P.p["current"])),
-            rx.data_list.item(rx.data_list.label("Suggested"), rx.data_list.value(rx.text(P.p["proposed"],
+            rx.data_list.item(rx.data_list.label("Now"), rx.data_list.value(P.p.current)),
+            rx.data_list.item(rx.data_list.label("Suggested"), rx.data_list.value(rx.text(P.p.proposed,
                                                                                            weight="bold"))),
             orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
         ),
         notice(P.outcome, color="grass", icon="circle-check"),
         notice(P.error, color="red", icon="triangle-alert"),
         rx.cond(
-            P.p["open"],
+            P.p.open,
             rx.vstack(
-                rx.cond(P.p["expires"], rx.text("Please answer by ", P.p["expires"], ".", size="2",
+                rx.cond(P.p.expires, rx.text("Please answer by ", P.p.expires, ".", size="2",
                                                 color=rx.color("gray", 11))),
                 rx.hstack(
                     rx.button(rx.icon("check", aria_hidden="true"), "Accept the new time", on_click=P.answer(True),

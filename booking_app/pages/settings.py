@@ -68,8 +68,8 @@ def types_card() -> rx.Component:
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(t) for t in
                                            ("Name", "Slug", "Minutes", "Price", "Active")])),
             rx.table.body(rx.foreach(S.types, lambda t: rx.table.row(
-                rx.table.cell(t["name"]), rx.table.cell(t["slug"]), rx.table.cell(t["duration"]),
-                rx.table.cell(t["price"]), rx.table.cell(t["active"]))))),
+                rx.table.cell(t.name), rx.table.cell(t.slug), rx.table.cell(t.duration),
+                rx.table.cell(t.price), rx.table.cell(rx.cond(t.active, "yes", "no")))))),
         rx.el.form(rx.flex(
             text_field("name", "New type name", "", width="14em"), text_field("slug", "Slug", "", width="10em"),
             text_field("duration", "Minutes", "30", width="6em"), text_field("price", "Price", "0", width="7em"),
@@ -92,11 +92,11 @@ def keys_card() -> rx.Component:
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(t) for t in
                                            ("Name", "Role", "Starts with", "State", "")])),
             rx.table.body(rx.foreach(S.keys, lambda k: rx.table.row(
-                rx.table.cell(k["name"]), rx.table.cell(k["role"]), rx.table.cell(k["prefix"]),
-                rx.table.cell(k["state"]),
-                rx.table.cell(rx.cond(k["state"] == "active", rx.button(
-                    "Revoke", on_click=S.revoke(k["id"]), size="1", color_scheme="red", variant="outline",
-                    aria_label="Revoke key " + k["name"], style=FOCUS_CSS))))))),
+                rx.table.cell(k.name), rx.table.cell(k.role), rx.table.cell(k.prefix),
+                rx.table.cell(rx.cond(k.active, "active", "revoked")),
+                rx.table.cell(rx.cond(k.active, rx.button(
+                    "Revoke", on_click=S.revoke(k.id), size="1", color_scheme="red", variant="outline",
+                    aria_label="Revoke key " + k.name, style=FOCUS_CSS))))))),
         rx.el.form(rx.flex(
             text_field("key_name", "New key name", "", width="16em"),
             rx.vstack(rx.el.label(rx.text("Role", size="2", weight="medium"), html_for="s-key_role"),
@@ -111,8 +111,7 @@ def settings_page() -> rx.Component:
     return staff_shell(
         rx.flex(rx.heading("Settings", size="6", as_="h1"),
                 rx.el.label(rx.text("Calendar", size="2", weight="medium"), html_for="s-calendar"),
-                rx.el.select(rx.foreach(S.calendars, lambda c: rx.el.option(c["business_name"] + " · " + c["name"],
-                                                                             value=c["id"])),
+                rx.el.select(rx.foreach(S.calendars, lambda c: rx.el.option(c.label, value=c.id)),
                              id="s-calendar", value=S.form["id"], on_change=S.choose),
                 gap="3", align="center", wrap="wrap"),
         rx.cond(S.error, rx.callout(S.error, icon="triangle-alert", color_scheme="red", role="alert")),

@@ -2,37 +2,35 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import date, timedelta
 
 import reflex as rx
-from sqlmodel import select
 
-from booking_app.db import session_scope
 from booking_app.errors import ServiceError
-from booking_app.models import Calendar
-from booking_app.services.reports import analytics
 from booking_app.state.staff import StaffState
+from booking_app.viewmodels import analytics_view
+from booking_app.viewmodels.analytics_view import STATUS_ORDER, AnalyticsCards
+from booking_app.viewmodels.settings_view import CalendarChoice
 
-STATUS_ORDER = ("confirmed", "pending", "completed", "no_show", "cancelled", "late_cancel")
+__all__ = ["STATUS_ORDER", "AnalyticsState"]  # the page stacks the status bars in this order
 
 
 class AnalyticsState(StaffState):
-    calendars: list[dict[str, str]] = []
+    calendars: list[CalendarChoice] = []
     calendar_id: str = ""
     start: str = ""
     end: str = ""
     group_by: str = "week"
     error: str = ""
-    cards: dict[str, str] = {}
-    series: list[dict] = []
+    cards: AnalyticsCards | None = None
+    series: list[dict] = []  # chart rows (analytics_view.AnalyticsReport)
     rates: list[dict] = []
     by_type: list[dict] = []
     lead_times: list[dict] = []
 
     @rx.event
     async def load(self):
-        self.calendars = await asyncio.to_thread(_calendar_choices)
+        self.calendars = await asyncio.to_thread(analytics_view.calendar_choices)
         if not self.start:
             today = date.today()
             self.start, self.end = (today - timedelta(days=56)).isoformat(), (today + timedelta(days=28)).isoformat()
@@ -47,54 +45,11 @@ class AnalyticsState(StaffState):
     async def _query(self) -> None:
         """The analytics queries scan many rows: they run in a thread, never on the event loop."""
         try:
-            query = analytics.parse_query(calendar_id=uuid.UUID(self.calendar_id) if self.calendar_id else None,
-                                          start_date=self.start or None, end_date=self.end or None,
-                                          group_by=self.group_by)
-            result = await asyncio.to_thread(_analytics, query)
+            report = await asyncio.to_thread(analytics_view.report, calendar_id=self.calendar_id, start=self.start,
+                                             end=self.end, group_by=self.group_by)
         except (ServiceError, ValueError) as exc:
             self.error = getattr(exc, "message", str(exc))
             return
         self.error = ""
-        self._shape(result)
-
-    def _shape(self, result: dict) -> None:
-        self.cards = {
-            "total": str(result["total_appointments"]),
-            "cancellation_rate": f"{result['cancellation_rate'] * 100:.1f}%",
-            "no_show_rate": f"{result['no_show_rate'] * 100:.1f}%",
-            "lead_time": "–" if result["average_lead_time_hours"] is None
-            else f"{result['average_lead_time_hours']:.1f} h",
-            "revenue": revenue_text(result["by_type"]),
-        }
-        periods = result[f"by_{result['group_by']}"]
-        self.series = [{"period": p["date"], **{s: p[s] for s in STATUS_ORDER}, "count": p["count"]} for p in periods]
-        self.rates = [{"period": p["date"],
-                       "cancellation": rate(p["cancelled"] + p["late_cancel"], p["count"]),
-                       "no_show": rate(p["no_show"], p["completed"] + p["no_show"])} for p in periods]
-        self.by_type = [{"type": slug, "count": t["count"], "revenue": t["revenue"] or 0,
-                         "currency": t["currency"] or "mixed"} for slug, t in result["by_type"].items()]
-        self.lead_times = [{"bucket": b["bucket"], "count": b["count"]}
-                           for b in result.get("lead_time_distribution", [])]
-
-
-def rate(part: int, whole: int) -> float:
-    return round(100 * part / whole, 1) if whole else 0.0
-
-
-def revenue_text(by_type: dict) -> str:
-    totals: dict[str, float] = {}
-    for t in by_type.values():
-        for currency, amount in t["revenue_by_currency"].items():
-            totals[currency] = totals.get(currency, 0) + amount
-    return " + ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items())) or "0.00"
-
-
-def _calendar_choices() -> list[dict[str, str]]:
-    with session_scope() as session:
-        return [{"id": str(c.id), "name": f"{c.business_name} · {c.name}"}
-                for c in session.exec(select(Calendar).order_by(Calendar.business_name))]
-
-
-def _analytics(query) -> dict:
-    with session_scope() as session:
-        return analytics.appointment_analytics(session, query)
+        self.cards, self.series, self.rates = report.cards, report.series, report.rates
+        self.by_type, self.lead_times = report.by_type, report.lead_times

@@ -6,6 +6,7 @@ import reflex as rx
 from booking_app.errors import ServiceError
 from booking_app.state.staff import StaffState
 from booking_app.viewmodels import staff_lists
+from booking_app.viewmodels.staff_lists import AppointmentDetail, AppointmentRow, AuditEntry, MessageRow
 
 FILTERS = ("status", "email", "start", "end")
 
@@ -15,12 +16,12 @@ class AppointmentsState(StaffState):
     email: str = ""
     start: str = ""
     end: str = ""
-    rows: list[dict[str, str]] = []
+    rows: list[AppointmentRow] = []
     next_cursor: str = ""
     error: str = ""
-    detail: dict[str, str] = {}
-    history: list[dict[str, str]] = []
-    messages: list[dict[str, str]] = []
+    detail: AppointmentDetail | None = None  # the open appointment, if any
+    history: list[AuditEntry] = []
+    messages: list[MessageRow] = []
 
     @rx.event
     def load(self):
@@ -47,8 +48,8 @@ class AppointmentsState(StaffState):
             self.error = exc.message
             return
         self.error = ""
-        self.rows = page["items"] if reset else self.rows + page["items"]
-        self.next_cursor = page["next_cursor"]
+        self.rows = page.rows if reset else self.rows + page.rows
+        self.next_cursor = page.next_cursor
 
     @rx.event
     def open(self, appointment_id: str):
@@ -57,16 +58,11 @@ class AppointmentsState(StaffState):
         except ServiceError as exc:
             self.error = exc.message
             return
-        self.detail = {k: str(record[k] or "") for k in ("id", "customer_name", "customer_email", "start_time",
-                                                           "status", "appointment_type", "confirmation_status",
-                                                           "staff_notes")}
-        self.history = [{"at": h["at"][:19].replace("T", " "), "action": h["action"],
-                         "who": h["actor"] or h["actor_type"]} for h in record["history"]]
-        self.messages = record["notifications"]
+        self.detail, self.history, self.messages = record.detail, record.history, record.messages
 
     @rx.event
     def retry(self, notification_id: str):
         error, event = self._act("Sending again.", lambda principal: staff_lists.retry(notification_id, principal))
-        if error is None:
-            self.open(self.detail["id"])  # type: ignore[operator]  # mypy types @rx.event handlers as EventNamespace
+        if error is None and self.detail is not None:
+            self.open(self.detail.id)  # type: ignore[operator]  # mypy types @rx.event handlers as EventNamespace
         return event

@@ -5,6 +5,7 @@ chosen one. Times are shown in the customer's timezone, detected from the browse
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from booking_app.errors import RateLimited, ServiceError
 from booking_app.services.access import limits
 from booking_app.state.routing import path_segment
 from booking_app.viewmodels import customer_view as view
+from booking_app.viewmodels.customer_view import AppointmentSummary, CalendarPage, DayCell, SlotOption, TypeOption
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
@@ -37,43 +39,39 @@ def field_errors(name: str, email: str, phone: str) -> dict[str, str]:
 class BookingState(rx.State):
     found: bool = True
     loading: bool = True
-    page: dict[str, str] = {}
-    types: list[dict[str, str]] = []
+    page: CalendarPage | None = None  # the calendar, its policy and bookable types, once found
     type_slug: str = ""
     tz: str = "UTC"
     year: int = 2026
     month: int = 1
     loading_month: bool = False
-    _days: dict[str, list[dict[str, str]]] = {}  # the month's free times: kept on the server, never sent
+    _days: dict[str, list[SlotOption]] = {}  # the month's free times: kept on the server, never sent
     open_days: list[str] = []
     day: str = ""
-    day_slots: list[dict[str, str]] = []
-    slot: dict[str, str] = {}
+    day_slots: list[SlotOption] = []
+    slot: SlotOption | None = None
     name: str = ""
     email: str = ""
     phone: str = ""
     notes: str = ""
     errors: dict[str, str] = {}
     problem: str = ""
-    alternatives: list[dict[str, str]] = []
+    alternatives: list[SlotOption] = []
     submitting: bool = False
-    booked: dict[str, str] = {}
+    booked: AppointmentSummary | None = None
 
     # -- loading -------------------------------------------------------------------------------
     @rx.event
     def load(self):
         slug = path_segment(self, 1)
-        self.loading, self.booked, self.problem, self.slot, self.day = True, {}, "", {}, ""
+        self.loading, self.booked, self.problem, self.slot, self.day = True, None, "", None, ""
         try:
             page = view.calendar_page(slug)
         except ServiceError:
             self.found, self.loading = False, False
             return
-        self.found = True
-        self.types = page.pop("types")
-        self.page = {k: str(v) for k, v in page.items()}
-        self.tz = page["timezone"]
-        self.type_slug = self.types[0]["slug"] if self.types else ""  # the first is preselected: one click less
+        self.found, self.page, self.tz = True, page, page.timezone
+        self.type_slug = page.types[0].slug if page.types else ""  # the first is preselected: one click less
         today = datetime.now(ZoneInfo(self.tz)).date()
         self.year, self.month = today.year, today.month
         self._fill_month()  # in this same event: the first times show with the page, not a round trip later
@@ -89,12 +87,12 @@ class BookingState(rx.State):
     @rx.event
     def change_tz(self, tz: str):
         self.tz = view.safe_zone(tz, self.tz)
-        self.slot = {}
+        self.slot = None
         return BookingState.load_month
 
     @rx.event
     def choose_type(self, slug: str):
-        self.type_slug, self.slot, self.day, self.problem = slug, {}, "", ""
+        self.type_slug, self.slot, self.day, self.problem = slug, None, "", ""
         return BookingState.load_month
 
     @rx.event
@@ -105,10 +103,10 @@ class BookingState(rx.State):
         self.loading_month = False
 
     def _fill_month(self) -> None:
-        days: dict = {}
-        if self.type_slug:
+        days: dict[str, list[SlotOption]] = {}
+        if self.type_slug and self.page is not None:
             try:
-                days = view.month_slots(self.page["slug"], self.type_slug, self.tz, self.year, self.month)
+                days = view.month_slots(self.page.slug, self.type_slug, self.tz, self.year, self.month)
             except ServiceError as exc:
                 self.problem = exc.message
         self._days, self.open_days = days, sorted(days)
@@ -130,12 +128,12 @@ class BookingState(rx.State):
         self._show_day(day)
 
     @rx.event
-    def choose_slot(self, slot: dict[str, str]):
+    def choose_slot(self, slot: SlotOption):
         self.slot, self.problem, self.alternatives = slot, "", []
 
     @rx.event
     def change_time(self):
-        self.slot = {}
+        self.slot = None
 
     @rx.event
     def set_field(self, field: str, value: str):
@@ -152,23 +150,24 @@ class BookingState(rx.State):
     # -- booking -----------------------------------------------------------------------------------
     @rx.event
     def submit(self, form: dict | None = None):
-        if self.submitting or not self.slot:
+        if self.submitting or self.slot is None or self.page is None:
             return
         # The submitted fields win over the debounced on_change copies, which may still be in flight.
+        submitted = form or {}
         for field in ("name", "email", "phone", "notes"):
-            if isinstance((form or {}).get(field), str):
-                setattr(self, field, form[field][:2000])
+            value = submitted.get(field)
+            if isinstance(value, str):
+                setattr(self, field, value[:2000])
         self.errors = field_errors(self.name, self.email, self.phone)
         if self.errors:
             return rx.set_focus(f"field-{next(iter(self.errors))}")
         self.submitting = True
         yield
         try:
-            booked = view.book_from_page(
-                calendar_id=self.page["id"], type_slug=self.type_slug, slot=self.slot, name=self.name,
+            self.booked = view.book_from_page(
+                calendar_id=self.page.id, type_slug=self.type_slug, slot=self.slot, name=self.name,
                 email=self.email, phone=self.phone, notes=self.notes, tz=self.tz,
                 client_ip=limits.client_ip_of_router(self.router))  # the API's limits: one budget for both
-            self.booked = {key: str(value) for key, value in booked.items()}
         except RateLimited as exc:
             self.problem, self.alternatives = exc.message, []  # "Too many attempts. Try again in 40 seconds."
         except ServiceError as exc:
@@ -179,8 +178,7 @@ class BookingState(rx.State):
     def _show_problem(self, exc: ServiceError) -> None:
         if exc.code in PROBLEMS:
             self.problem = PROBLEMS[exc.code]
-            self.alternatives = [{**s, "label": view.when_label(datetime.fromisoformat(s["start_time"]), self.tz)}
-                                 for s in exc.extra.get("available_slots", [])[:6]]
+            self.alternatives = view.offered_times(exc.extra.get("available_slots", [])[:6], self.tz)
             return
         fields = {d.get("field"): exc.message for d in exc.extra.get("details", []) if isinstance(d, dict)}
         mapping = {"customer_name": "name", "customer_email": "email", "customer_phone": "phone", "notes": "notes"}
@@ -188,9 +186,10 @@ class BookingState(rx.State):
         self.problem = "" if self.errors else exc.message
 
     @rx.event
-    def take_alternative(self, slot: dict[str, str]):
-        day = datetime.fromisoformat(slot["start_time"]).astimezone(ZoneInfo(self.tz)).date()
-        self.slot = {**slot, "label": view.time_label(datetime.fromisoformat(slot["start_time"]), self.tz)}
+    def take_alternative(self, slot: SlotOption):
+        start = datetime.fromisoformat(slot.start_time)
+        day = start.astimezone(ZoneInfo(self.tz)).date()
+        self.slot = replace(slot, label=view.time_label(start, self.tz))
         self.problem, self.alternatives = "", []
         if (day.year, day.month) != (self.year, self.month):
             self.year, self.month = day.year, day.month
@@ -208,20 +207,19 @@ class BookingState(rx.State):
         return (self.year, self.month) > (today.year, today.month)
 
     @rx.var
-    def grid(self) -> list[dict[str, str]]:
+    def grid(self) -> list[DayCell]:
         today = datetime.now(ZoneInfo(self.tz)).date()
-        cells = view.month_grid_days(self.year, self.month, set(self.open_days), today)
-        return [{**c, "available": "yes" if c["available"] else "", "selected": "yes" if c["date"] == self.day else ""}
-                for c in cells]
+        return view.month_grid_days(self.year, self.month, set(self.open_days), today, selected=self.day)
 
     @rx.var
     def day_title(self) -> str:
         return date.fromisoformat(self.day).strftime("%A, %B %-d") if self.day else ""
 
     @rx.var
-    def chosen_type(self) -> dict[str, str]:
-        return next((t for t in self.types if t["slug"] == self.type_slug), {})
+    def chosen_type(self) -> TypeOption | None:
+        types = self.page.types if self.page is not None else []
+        return next((t for t in types if t.slug == self.type_slug), None)
 
     @rx.var
     def slot_when(self) -> str:
-        return view.when_label(datetime.fromisoformat(self.slot["start_time"]), self.tz) if self.slot else ""
+        return view.when_label(datetime.fromisoformat(self.slot.start_time), self.tz) if self.slot else ""

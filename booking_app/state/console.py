@@ -11,6 +11,7 @@ import reflex as rx
 from booking_app import live
 from booking_app.state.staff import StaffState
 from booking_app.viewmodels import console_view
+from booking_app.viewmodels.console_view import BoardColumn, BoardItem, DayBoard
 
 IDLE_SECONDS = 60  # no heartbeat from the page for this long: the listener stops
 RESYNC_SECONDS = 30  # and it re-reads the board this often even when nothing was announced
@@ -18,9 +19,9 @@ RESYNC_SECONDS = 30  # and it re-reads the board this often even when nothing wa
 
 class ConsoleState(StaffState):
     day: str = ""
-    columns: list[dict[str, str]] = []
+    columns: list[BoardColumn] = []
     hours: list[str] = []
-    items: list[dict[str, str]] = []
+    items: list[BoardItem] = []
     live_status: str = "connecting"
     flash_id: str = ""
     announcement: str = ""
@@ -42,8 +43,8 @@ class ConsoleState(StaffState):
         board = console_view.day_board(date.fromisoformat(self.day))
         self._apply(board)
 
-    def _apply(self, board: dict) -> None:
-        self.columns, self.items, self.hours = board["calendars"], board["items"], board["hours"]
+    def _apply(self, board: DayBoard) -> None:
+        self.columns, self.items, self.hours = board.columns, board.items, board.hours
 
     @rx.event
     def heartbeat(self, _value: str = ""):
@@ -153,6 +154,6 @@ class ConsoleState(StaffState):
         return {"live": "Live", "reconnecting": "Reconnecting…"}.get(self.live_status, "Connecting…")
 
 
-def _announce(event: dict, board: dict) -> str:
-    item = next((i for i in board["items"] if i["id"] == event["appointment_id"]), None)
-    return f"{item['customer']} at {item['time']}: {item['status_word']}" if item else ""
+def _announce(event: dict, board: DayBoard) -> str:
+    item = next((i for i in board.items if i.id == event["appointment_id"]), None)
+    return f"{item.customer} at {item.time}: {item.status_word}" if item else ""

@@ -9,19 +9,16 @@ import reflex as rx
 
 from booking_app.errors import ServiceError
 from booking_app.state.routing import path_segment, query_param
-from booking_app.viewmodels import customer_view, manage_view
-
-
-def _flat(data: dict) -> dict[str, str]:
-    """State dicts are str → str; booleans become 'yes' / ''."""
-    return {k: ("yes" if v else "") if isinstance(v, bool) else str(v) for k, v in data.items()}
+from booking_app.viewmodels import manage_view
+from booking_app.viewmodels.customer_view import SlotOption
+from booking_app.viewmodels.manage_view import HistoryEntry, ManageView
 
 
 class ManageState(rx.State):
     loading: bool = True
     missing: str = ""
-    a: dict[str, str] = {}
-    history: list[dict[str, str]] = []  # the customer-facing history: no staff notes, actors or audit data
+    a: ManageView | None = None  # None until a booking is loaded
+    history: list[HistoryEntry] = []  # the customer-facing history: no staff notes, actors or audit data
     panel: str = ""  # "" | cancel | reschedule
     reason: str = ""
     busy: bool = False
@@ -31,15 +28,15 @@ class ManageState(rx.State):
     hold_token: str = ""
     hold_until: str = ""
     seconds_left: int = 0
-    options: list[dict[str, str]] = []
+    options: list[SlotOption] = []
     other_day: str = ""
-    chosen: dict[str, str] = {}
+    chosen: SlotOption | None = None
 
     def _token(self) -> str:
         return path_segment(self, 1)
 
     def _refresh(self) -> None:
-        self.a = _flat(manage_view.manage_view(self._token()))
+        self.a = manage_view.manage_view(self._token())
         self.history = manage_view.history(self._token())
 
     @rx.event
@@ -65,7 +62,7 @@ class ManageState(rx.State):
 
     @rx.event
     def close_panel(self):
-        self.panel, self.hold_token, self.options, self.chosen = "", "", [], {}
+        self.panel, self.hold_token, self.options, self.chosen = "", "", [], None
 
     @rx.event
     def set_reason(self, value: str):
@@ -101,46 +98,38 @@ class ManageState(rx.State):
         self.busy = True
         yield
         try:
-            started = manage_view.start_reschedule(self._token())
+            offer = manage_view.start_reschedule(self._token())
         except ServiceError as exc:
             self._fail(exc)
             self.panel = ""
         else:
-            self.hold_token, self.hold_until = started["reschedule_token"], started["expires_at"]
-            self.options = [self._option(s) for s in started["available_slots"]]
-            self.chosen = {}
+            self.hold_token, self.hold_until, self.options = offer.token, offer.expires_at, offer.options
+            self.chosen = None
             yield ManageState.count_down
         finally:
             self.busy = False
 
-    def _option(self, slot: dict) -> dict[str, str]:
-        start = datetime.fromisoformat(slot["start_time"])
-        return {**{k: str(v) for k, v in slot.items()}, "label": customer_view.short_when_label(start, self.a["timezone"])}
-
     @rx.event
     def pick_day(self, day: str):
-        if not self.a:  # no booking loaded (a handler call from a page that is not this one)
+        if self.a is None:  # no booking loaded (a handler call from a page that is not this one)
             return
         self.other_day = str(day)[:10]
         try:
-            year, month, _ = (int(x) for x in day.split("-"))
-            days = customer_view.month_slots(self.a["calendar_slug"], self.a["type_slug"], self.a["timezone"],
-                                             year, month)
+            options = manage_view.day_options(self.a, day)
         except (ValueError, ServiceError):
             self.options = []
             return
-        self.options = [self._option(s) for s in days.get(day, [])]
-        self.chosen = {}
+        self.options, self.chosen = options, None
 
     @rx.event
-    def choose(self, option: dict[str, str]):
+    def choose(self, option: SlotOption):
         self.chosen = option
 
     @rx.event
     def confirm_move(self):
-        if not self.chosen:
+        if self.chosen is None:
             return
-        token, hold, chosen = self._token(), self.hold_token, dict(self.chosen)
+        token, hold, chosen = self._token(), self.hold_token, self.chosen
         yield from self._act(lambda: manage_view.confirm_reschedule(token, hold, chosen),
                              "Moved. Your new confirmation is on its way by email.", close_panel=True)
 
@@ -171,8 +160,9 @@ class ManageState(rx.State):
 
     @rx.event
     def enable_push(self):
+        appointment_id = self.a.id if self.a else ""
         # json.dumps makes both values JavaScript string literals, whatever the URL held.
-        return rx.call_script(f"window.slotwisePush({json.dumps(self.a.get('id', ''))}, {json.dumps(self._token())})",
+        return rx.call_script(f"window.slotwisePush({json.dumps(appointment_id)}, {json.dumps(self._token())})",
                               callback=ManageState.push_result)
 
     @rx.event

@@ -4,17 +4,20 @@ The email's links only open this page; the answer needs a click here, so a mail 
 follows links cannot accept or decline on the customer's behalf."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import reflex as rx
 
 from booking_app.errors import ServiceError
 from booking_app.state.routing import path_segment, query_param
 from booking_app.viewmodels import manage_view
+from booking_app.viewmodels.manage_view import ProposalView
 
 
 class ProposalState(rx.State):
     loading: bool = True
     missing: str = ""
-    p: dict[str, str] = {}
+    p: ProposalView | None = None
     suggested: str = ""
     busy: bool = False
     outcome: str = ""
@@ -24,8 +27,7 @@ class ProposalState(rx.State):
     def load(self):
         self.loading, self.outcome, self.error, self.missing = True, "", "", ""
         try:
-            view = manage_view.proposal_view(path_segment(self, 1), path_segment(self, 3))
-            self.p = {k: ("yes" if v is True else "" if v is False else str(v)) for k, v in view.items()}
+            self.p = manage_view.proposal_view(path_segment(self, 1), path_segment(self, 3))
         except ServiceError as exc:
             self.missing = exc.message
         self.suggested = query_param(self, "answer")
@@ -39,9 +41,10 @@ class ProposalState(rx.State):
         yield
         try:
             result = manage_view.answer_proposal(path_segment(self, 3), query_param(self, "answer_token"), accept)
-            self.outcome = (f"Done: your appointment is now {result['when']}." if accept
+            self.outcome = (f"Done: your appointment is now {result.when}." if accept
                             else "Declined: you keep your original time.")
-            self.p = {**self.p, "open": ""}
+            if self.p is not None:
+                self.p = replace(self.p, open=False)
         except ServiceError as exc:
             self.error = exc.message
         finally:

@@ -8,17 +8,17 @@ import reflex as rx
 from booking_app.state.staff import StaffState
 from booking_app.viewmodels import settings_view
 from booking_app.viewmodels.hours_text import DAY_NAMES
-from booking_app.viewmodels.settings_view import CHANNELS
+from booking_app.viewmodels.settings_view import CHANNELS, ApiKeyRow, CalendarChoice, TypeRow
 
 __all__ = ["CHANNELS", "DAY_NAMES", "SettingsState"]  # the page lists days and channels from here
 
 
 class SettingsState(StaffState):
     access: ClassVar[str] = "admin"
-    calendars: list[dict[str, str]] = []
-    form: dict[str, str] = {}
-    types: list[dict[str, str]] = []
-    keys: list[dict[str, str]] = []
+    calendars: list[CalendarChoice] = []
+    form: dict[str, str] = {}  # the chosen calendar's edit buffer: field name -> text as typed (a free-form dict)
+    types: list[TypeRow] = []
+    keys: list[ApiKeyRow] = []
     key_shown: bool = False  # the new key itself never enters state: it goes to the page once (create_key)
     error: str = ""
 
@@ -27,12 +27,9 @@ class SettingsState(StaffState):
         self._reload(keep=self.form.get("id", ""))
 
     def _reload(self, keep: str = "") -> None:
-        data = settings_view.overview()
+        data = settings_view.overview(keep)
         self.key_shown = False
-        self.calendars, self.keys = data["calendars"], data["keys"]
-        chosen = next((c for c in self.calendars if c["id"] == keep), self.calendars[0] if self.calendars else {})
-        self.form = dict(chosen)
-        self.types = [t for t in data["types"] if t["calendar_id"] == chosen.get("id")]
+        self.calendars, self.form, self.types, self.keys = data.calendars, data.form, data.types, data.keys
 
     @rx.event
     def choose(self, calendar_id: str):

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from booking_app.db import session_scope, utcnow
 from booking_app.domain.status import ACTIVE_STATUSES, Status
@@ -22,25 +23,67 @@ from booking_app.viewmodels.status_words import STAFF_STATUS_WORDS
 DAY_START, DAY_END = 7, 21  # the timeline's hours, widened when appointments fall outside
 
 
-def day_board(day: date) -> dict:
+@dataclass(frozen=True)
+class BoardColumn:
+    """One calendar's column of the timeline."""
+
+    id: str
+    name: str
+    business: str
+    timezone: str
+    zone_label: str  # 'New York time'
+
+
+@dataclass(frozen=True)
+class BoardItem:
+    """One appointment on the board: a block in its calendar's column and a row of the list."""
+
+    id: str
+    calendar_id: str
+    calendar_name: str
+    start_time: str  # ISO, for sorting
+    time: str  # '09:30–10:00' in the calendar's zone
+    customer: str
+    email: str
+    phone: str
+    type: str
+    notes: str
+    staff_notes: str
+    status: str  # a status, or 'checked_in' for a confirmed appointment whose customer arrived
+    status_word: str
+    top: str  # the block's position and size on the timeline, as CSS percentages
+    height: str
+    active: bool  # pending or confirmed: outcomes, cancel and propose apply
+    can_check_in: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class DayBoard:
+    columns: list[BoardColumn]
+    items: list[BoardItem]  # by start time, across calendars
+    hours: list[str]  # the hour axis: '07:00', '08:00', ...
+
+
+def day_board(day: date) -> DayBoard:
     """Every calendar's appointments on `day` (each calendar's own local day), on one hour axis."""
     with session_scope() as session:
         calendars = list(session.exec(select(Calendar).order_by(Calendar.name)))
-        type_names = dict(session.execute(sa.select(AppointmentType.id, AppointmentType.name)).all())
+        type_names = dict(session.execute(sa.select(col(AppointmentType.id), col(AppointmentType.name))).all())
         per_calendar = [(calendar, ZoneInfo(calendar.timezone), _day_rows(session, calendar, day))
                         for calendar in calendars]
         ids = [row.id for _, _, rows in per_calendar for row in rows]
-        checked = set(session.execute(sa.select(AppointmentCheckIn.appointment_id).where(
-            AppointmentCheckIn.appointment_id.in_(ids))).scalars()) if ids else set()
+        checked = set(session.execute(sa.select(col(AppointmentCheckIn.appointment_id)).where(
+            col(AppointmentCheckIn.appointment_id).in_(ids))).scalars()) if ids else set()
         first = min([DAY_START] + [r.start_time.astimezone(z).hour for _, z, rows in per_calendar for r in rows])
         last = max([DAY_END] + [min(24, r.end_time.astimezone(z).hour + 1) for _, z, rows in per_calendar
                                 for r in rows])
-        columns = [{"id": str(c.id), "name": c.name, "business": c.business_name, "timezone": c.timezone,
-                    "zone_label": zone_label(c.timezone)} for c, _, _ in per_calendar]
+        columns = [BoardColumn(id=str(c.id), name=c.name, business=c.business_name, timezone=c.timezone,
+                               zone_label=zone_label(c.timezone)) for c, _, _ in per_calendar]
         items = [_item(row, calendar, zone, first, last, row.id in checked, type_names)
                  for calendar, zone, rows in per_calendar for row in rows]
-        items.sort(key=lambda i: i["start_time"])
-        return {"calendars": columns, "items": items, "hours": [f"{h:02d}:00" for h in range(first, last)]}
+        items.sort(key=lambda i: i.start_time)
+        return DayBoard(columns=columns, items=items, hours=[f"{h:02d}:00" for h in range(first, last)])
 
 
 def zone_label(tz: str) -> str:
@@ -53,28 +96,28 @@ def _day_rows(session, calendar: Calendar, day: date) -> list[Appointment]:
     return list(session.exec(select(Appointment).where(
         Appointment.calendar_id == calendar.id, Appointment.start_time >= start,
         Appointment.start_time < start + timedelta(days=1),
-        sa.not_(sa.and_(Appointment.status == Status.PENDING, Appointment.hold_kind == "proposal")))
-        .order_by(Appointment.start_time)))
+        sa.not_(sa.and_(col(Appointment.status) == Status.PENDING, col(Appointment.hold_kind) == "proposal")))
+        .order_by(col(Appointment.start_time))))
 
 
 def _item(row: Appointment, calendar: Calendar, zone: ZoneInfo, first: int, last: int, checked_in: bool,
-          type_names: dict) -> dict:
+          type_names: dict) -> BoardItem:
     local_start, local_end = row.start_time.astimezone(zone), row.end_time.astimezone(zone)
     span = (last - first) * 60
     offset = (local_start.hour - first) * 60 + local_start.minute
     status = "checked_in" if checked_in and row.status == Status.CONFIRMED else row.status
-    return {
-        "id": str(row.id), "calendar_id": str(calendar.id), "calendar_name": calendar.name,
-        "start_time": row.start_time.isoformat(), "time": f"{local_start:%H:%M}–{local_end:%H:%M}",
-        "customer": row.customer_name, "email": row.customer_email, "phone": row.customer_phone or "",
-        "type": type_names.get(row.appointment_type_id, row.appointment_type), "notes": row.notes or "",
-        "staff_notes": row.staff_notes or "",
-        "status": status, "status_word": "Checked in" if status == "checked_in" else STAFF_STATUS_WORDS[row.status],
-        "top": f"{100 * offset / span:.3f}%", "height": f"{max(2.5, 100 * row.duration_minutes / span):.3f}%",
-        "active": "yes" if row.status in ACTIVE_STATUSES else "",
-        "can_check_in": "yes" if row.status == Status.CONFIRMED and not checked_in else "",
-        "version": str(row.version),
-    }
+    return BoardItem(
+        id=str(row.id), calendar_id=str(calendar.id), calendar_name=calendar.name,
+        start_time=row.start_time.isoformat(), time=f"{local_start:%H:%M}–{local_end:%H:%M}",
+        customer=row.customer_name, email=row.customer_email, phone=row.customer_phone or "",
+        type=type_names.get(row.appointment_type_id, row.appointment_type), notes=row.notes or "",
+        staff_notes=row.staff_notes or "",
+        status=status, status_word="Checked in" if status == "checked_in" else STAFF_STATUS_WORDS[row.status],
+        top=f"{100 * offset / span:.3f}%", height=f"{max(2.5, 100 * row.duration_minutes / span):.3f}%",
+        active=row.status in ACTIVE_STATUSES,
+        can_check_in=row.status == Status.CONFIRMED and not checked_in,
+        version=row.version,
+    )
 
 
 def check_in(appointment_id: str, actor: Principal, method: str = "manual") -> None:
@@ -110,7 +153,7 @@ def propose_time(appointment_id: str, local_value: str, actor: Principal) -> Non
     """`local_value` is a datetime-local input ('2026-12-08T14:30') in the calendar's timezone."""
     with session_scope() as session:
         appointment = get_appointment(session, parse_id(appointment_id))
-        zone = ZoneInfo(session.get(Calendar, appointment.calendar_id).timezone)
+        zone = ZoneInfo(session.get_one(Calendar, appointment.calendar_id).timezone)
         try:
             start = datetime.fromisoformat(local_value).replace(tzinfo=zone)
         except ValueError as exc:

@@ -1,6 +1,8 @@
 """Admin settings: calendars, appointment types and API keys, as the settings page edits them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from booking_app.db import session_scope
 from booking_app.errors import ValidationFailed
 from booking_app.models import Calendar
@@ -14,6 +16,42 @@ NUMBERS = ("slot_interval_minutes", "buffer_before_minutes", "buffer_after_minut
            "max_advance_days", "hold_minutes", "no_show_grace_minutes")
 TEXTS = ("name", "business_name", "timezone", "owner_email", "support_email", "language")
 CHANNELS = {"email": "Email", "sms": "SMS", "push": "Push"}
+
+
+@dataclass(frozen=True)
+class CalendarChoice:
+    id: str
+    label: str  # 'Harbor Physiotherapy · Dr. Rivera'
+
+
+@dataclass(frozen=True)
+class TypeRow:
+    name: str
+    slug: str
+    duration: int  # minutes
+    price: str  # '80.00 USD'
+    active: bool
+
+
+@dataclass(frozen=True)
+class ApiKeyRow:
+    id: str
+    name: str
+    role: str
+    prefix: str  # the key's first characters, to recognise it
+    active: bool  # False once revoked
+
+
+@dataclass(frozen=True)
+class SettingsOverview:
+    calendars: list[CalendarChoice]
+    form: dict[str, str]  # the chosen calendar as editable text (calendar_form); {} when there is none
+    types: list[TypeRow]  # the chosen calendar's appointment types
+    keys: list[ApiKeyRow]
+
+
+def calendar_choice(calendar: Calendar) -> CalendarChoice:
+    return CalendarChoice(id=str(calendar.id), label=f"{calendar.business_name} · {calendar.name}")
 
 
 def calendar_form(calendar: Calendar) -> dict[str, str]:
@@ -30,17 +68,21 @@ def calendar_form(calendar: Calendar) -> dict[str, str]:
     return form
 
 
-def overview() -> dict:
+def overview(calendar_id: str = "") -> SettingsOverview:
+    """Every calendar to choose from; the one `calendar_id` names (else the first) as a form, with its types;
+    and the API keys."""
     with session_scope() as session:
         rows = calendars.list_calendars(session)
-        return {
-            "calendars": [calendar_form(c) for c in rows],
-            "types": [{"calendar_id": str(c.id), "name": t.name, "slug": t.slug, "duration": str(t.duration_minutes),
-                       "price": f"{t.price} {t.currency}", "active": "yes" if t.active else "no"}
-                      for c in rows for t in calendars.list_types(session, calendar_id=c.id)],
-            "keys": [{"id": str(k.id), "name": k.name, "role": k.role, "prefix": k.key_prefix,
-                      "state": "revoked" if k.revoked_at else "active"} for k in api_keys.list_api_keys(session)],
-        }
+        chosen = next((c for c in rows if str(c.id) == calendar_id), rows[0] if rows else None)
+        types = calendars.list_types(session, calendar_id=chosen.id) if chosen else []
+        return SettingsOverview(
+            calendars=[calendar_choice(c) for c in rows],
+            form=calendar_form(chosen) if chosen else {},
+            types=[TypeRow(name=t.name, slug=t.slug, duration=t.duration_minutes, price=f"{t.price} {t.currency}",
+                           active=t.active) for t in types],
+            keys=[ApiKeyRow(id=str(k.id), name=k.name, role=k.role, prefix=k.key_prefix, active=not k.revoked_at)
+                  for k in api_keys.list_api_keys(session)],
+        )
 
 
 def _number(form: dict, field: str) -> int | float:

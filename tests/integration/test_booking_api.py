@@ -192,4 +192,4 @@ def test_booking_page_states_the_late_fee_in_the_priced_types_currency(make_cale
         cancellation_policy={"lead_time_hours": 12, "late_cancellation": "fee", "late_cancel_fee": 15},
         types=({"slug": "call", "name": "Phone call", "duration_minutes": 20},  # free: currency left at default
                {"slug": "cut", "name": "Haircut", "duration_minutes": 45, "price": "48", "currency": "EUR"}))
-    assert calendar_page(calendar["slug"])["policy"].endswith("cost a fee of 15.00 EUR.")
+    assert calendar_page(calendar["slug"]).policy.endswith("cost a fee of 15.00 EUR.")

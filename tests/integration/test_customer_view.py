@@ -75,7 +75,7 @@ def test_manage_token_view_is_the_customers_record_and_staff_get_everything(clie
     assert [h["action"] for h in record["history"]] == ACTIONS
     assert DESK.label in staff.text and str(DESK.id) in staff.text and "api key" in staff.text
     # The business's addresses are on the staff appointments page, with every message's recipient.
-    recipients = {n["recipient"] for n in staff_lists.record(appointment["id"])["notifications"]}
+    recipients = {message.recipient for message in staff_lists.record(appointment["id"]).messages}
     assert OWNER in recipients
 
 
@@ -85,7 +85,7 @@ def test_manage_page_data_holds_nothing_staff_only(client, admin, admin_key, mak
     shown = repr(manage_view.manage_view(token)) + repr(manage_view.history(token))
     leaked = [s for s in staff_only_strings(admin_key) if s in shown]
     assert leaked == [], leaked
-    assert [entry["what"] for entry in manage_view.history(token)][:2] == ["Booked by you", "Checked in by Test Clinic"]
+    assert [entry.what for entry in manage_view.history(token)][:2] == ["Booked by you", "Checked in by Test Clinic"]
 
 
 def test_customer_responses_to_booking_moving_and_proposals_are_the_customer_record(client, admin, make_calendar):

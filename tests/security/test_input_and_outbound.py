@@ -98,8 +98,8 @@ def test_the_pages_call_services_that_refuse_control_characters_too(client, make
     """The booking, console and settings pages call services directly, without the API's schemas."""
     calendar = make_calendar()
     slot_start = future_day(12).replace(hour=10)
-    slot = {"start_time": slot_start.isoformat(), "end_time": (slot_start + timedelta(minutes=30)).isoformat(),
-            "slot_id": str(uuid.uuid4())}
+    slot = customer_view.SlotOption(slot_id=str(uuid.uuid4()), start_time=slot_start.isoformat(),
+                                    end_time=(slot_start + timedelta(minutes=30)).isoformat(), label="")
     with pytest.raises(ValidationFailed) as refused:
         customer_view.book_from_page(calendar_id=calendar["id"], type_slug="consult", slot=slot,
                                      name="Ann\nBcc: victim@example.com", email="ann@example.com", phone="",

@@ -282,15 +282,15 @@ def page_booking(calendar: dict, *, ip: str, email: str, hour: int = 10) -> dict
     """As BookingState.submit books: the booking page's own call, with the socket's client address."""
     start = future_day(9).replace(hour=hour)
     end = start + timedelta(minutes=30)
-    slot = {"start_time": zulu(start), "end_time": zulu(end),
-            "slot_id": str(slot_id_for(uuid.UUID(calendar["id"]), "consult", start, end))}
+    slot = customer_view.SlotOption(slot_id=str(slot_id_for(uuid.UUID(calendar["id"]), "consult", start, end)),
+                                    start_time=zulu(start), end_time=zulu(end), label="")
     return customer_view.book_from_page(calendar_id=calendar["id"], type_slug="consult", slot=slot, name="Ann Example",
                                         email=email, phone="", notes="", tz="UTC", client_ip=ip)
 
 
 def test_the_booking_page_and_the_api_share_one_budget(client, make_calendar, limited):
     calendar = make_calendar()
-    assert page_booking(calendar, ip="198.51.100.40", email="Dora@example.com", hour=10)["status"] == "confirmed"
+    assert page_booking(calendar, ip="198.51.100.40", email="Dora@example.com", hour=10).status == "confirmed"
     assert post_booking(client, calendar, ip="198.51.100.41", email="dora@example.com", hour=11).status_code == 201
     with pytest.raises(RateLimited) as refused:  # the email's two bookings are used up, whichever way in
         page_booking(calendar, ip="198.51.100.42", email="dora@example.com", hour=12)
@@ -320,8 +320,11 @@ def test_the_booking_page_shows_the_wait_in_words(monkeypatch):
     monkeypatch.setattr(customer_view, "book_from_page", refuse)
     state = BookingState(_reflex_internal_init=True)
     state.router = reflex_router(("203.0.113.77", 5000), [])
-    state.page, state.type_slug = {"id": str(uuid.uuid4())}, "consult"
-    state.slot = {"start_time": "2030-01-01T10:00:00Z", "end_time": "2030-01-01T10:30:00Z", "slot_id": "x"}
+    state.page = customer_view.CalendarPage(id=str(uuid.uuid4()), slug="clinic", name="Dr. Rivera", business="Clinic",
+                                            timezone="UTC", language="en", policy="", reminder_hint="", types=[])
+    state.type_slug = "consult"
+    state.slot = customer_view.SlotOption(slot_id="x", start_time="2030-01-01T10:00:00Z",
+                                          end_time="2030-01-01T10:30:00Z", label="10:00 AM")
     for _ in BookingState.submit.fn(state, {"name": "Ann", "email": "ann@example.com", "phone": "", "notes": ""}):
         pass
     assert seen["client_ip"] == "203.0.113.77" and seen["email"] == "ann@example.com"
