@@ -139,7 +139,8 @@ class CalendarLoad:
     def rows(self) -> Iterator[tuple[list[tuple], list[tuple]]]:
         made = 0
         for day in self.days():
-            appointments, payments = [], []
+            appointments: list[tuple] = []
+            payments: list[tuple] = []
             cursor = datetime.combine(day, OPEN, tzinfo=self.zone)
             close = datetime.combine(day, CLOSE, tzinfo=self.zone)
             for _ in range(self.rng.randint(6, 12)):
@@ -224,7 +225,7 @@ class CalendarLoad:
         price, currency = kind.price, kind.currency
         paid_at = payer["created_at"] + timedelta(minutes=5)
         ref = f"bulk_{payer['id'].hex[:16]}"
-        out = [(self._id(), payer["id"], "charge", price, currency, "processed", "manual", ref, paid_at)]
+        out: list[tuple] = [(self._id(), payer["id"], "charge", price, currency, "processed", "manual", ref, paid_at)]
         row["payment_status"], row["payment_id"] = "paid", ref
         payer["payment_status"], payer["payment_id"] = "paid", ref
         refund, fee = Decimal("0"), Decimal("0")
@@ -306,10 +307,13 @@ def _contacts(rng: random.Random, count: int, tag: str, now: datetime) -> list[t
 
 
 def _load(cur, rng, created, sizes, people, now, stats: dict, advance) -> None:
-    for (calendar, types), size in zip(created, sizes):
+    for (calendar, types), size in zip(created, sizes, strict=True):
         payments: list[tuple] = []
 
-        def appointments(load=CalendarLoad(rng, calendar, types, people, now, size)) -> Iterator[tuple]:
+        # Defaults bind this calendar's load and payments list (copy_rows consumes the generator before the loop
+        # moves on, so it is what the closure meant anyway).
+        def appointments(load=CalendarLoad(rng, calendar, types, people, now, size),
+                         payments=payments) -> Iterator[tuple]:
             for rows, money in load.rows():
                 payments.extend(money)
                 advance(len(rows))
@@ -335,6 +339,7 @@ def bulk_seed(total: int, *, seed: int = 7, show_progress: bool = True, url: str
         created = _create_calendars(session, sizes, tag)
         session.flush()
         raw = session.connection().connection.driver_connection  # psycopg 3, same transaction
+        assert raw is not None  # None only once the connection has been detached from its pool
         contacts = _contacts(rng, stats["contacts"], tag, now)
         with raw.cursor() as cur:
             copy_rows(cur, "contacts", CONTACT_COLUMNS, contacts)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app.db import session_scope, utcnow
 from booking_app.domain.status import CANCELLED_STATUSES, Status
@@ -131,7 +131,7 @@ def _seed_one(calendar_id, appointment_type, start: datetime, rng: random.Random
                 _settle(session, appointment, rng.choice(PAST_OUTCOMES), min(now, start + timedelta(hours=1)))
                 # Demo history: its messages belong to the past, never send them now.
                 session.flush()
-                session.execute(sa.update(Notification).where(Notification.appointment_id == appointment.id)
+                session.execute(sa.update(Notification).where(col(Notification.appointment_id) == appointment.id)
                                 .values(status="dropped", last_error="demo seed: historical"))
             elif appointment.status == Status.CONFIRMED:
                 outcome = rng.choice(FUTURE_OUTCOMES)
@@ -167,8 +167,8 @@ def demo_admin(*, reset_password: bool = False) -> str | None:
             return None
         now = utcnow()
         user.password_hash = hasher.hash(password)
-        session.execute(sa.update(StaffSession).where(StaffSession.user_id == user.id,
-                                                      StaffSession.revoked_at.is_(None)).values(revoked_at=now))
+        session.execute(sa.update(StaffSession).where(col(StaffSession.user_id) == user.id,
+                                                      col(StaffSession.revoked_at).is_(None)).values(revoked_at=now))
         audit.record(session, action="user.password_reset", actor=SYSTEM, entity_type="user",
                      entity_id=str(user.id), data={"by": "seed-demo"})
         return password

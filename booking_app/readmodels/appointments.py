@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TypedDict, Unpack
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app.domain.money import cents
 from booking_app.links import appointment_links
@@ -65,8 +65,8 @@ def reminders_sent_by_appointment(session: Session, ids: Sequence[uuid.UUID]) ->
         return sent
     rows = session.exec(
         select(AppointmentReminder.appointment_id, AppointmentReminder.sent_at)
-        .where(AppointmentReminder.appointment_id.in_(ids), AppointmentReminder.status == "sent")
-        .order_by(AppointmentReminder.sent_at)
+        .where(col(AppointmentReminder.appointment_id).in_(ids), AppointmentReminder.status == "sent")
+        .order_by(col(AppointmentReminder.sent_at))
     )
     for appointment_id, sent_at in rows:
         sent[appointment_id].append(sent_at)
@@ -76,14 +76,15 @@ def reminders_sent_by_appointment(session: Session, ids: Sequence[uuid.UUID]) ->
 def appointment_dicts(session: Session, appointments: Sequence[Appointment]) -> list[dict]:
     """Many appointments with two extra queries in all (calendars, sent reminders)."""
     calendar_ids = {a.calendar_id for a in appointments}
-    calendars = {c.id: c for c in session.exec(select(Calendar).where(Calendar.id.in_(calendar_ids)))} if calendar_ids else {}
+    calendars = ({c.id: c for c in session.exec(select(Calendar).where(col(Calendar.id).in_(calendar_ids)))}
+                 if calendar_ids else {})
     sent = reminders_sent_by_appointment(session, [a.id for a in appointments])
     return [appointment_dict(a, calendars[a.calendar_id], reminders_sent=sent.get(a.id, ())) for a in appointments]
 
 
 def appointment_detail(session: Session, appointment: Appointment, *, token: str | None = None) -> dict:
     """The staff record: every field, staff notes, and the audit trail with who did what."""
-    return detail_dict(appointment, session.get(Calendar, appointment.calendar_id),
+    return detail_dict(appointment, session.get_one(Calendar, appointment.calendar_id),
                        **detail_rows(session, appointment), token=token)
 
 
@@ -105,7 +106,7 @@ def detail_rows(session: Session, appointment: Appointment) -> DetailRows:
         "check_in": session.exec(select(AppointmentCheckIn)
                                  .where(AppointmentCheckIn.appointment_id == appointment.id)).first(),
         "history": list(session.exec(select(AuditEvent).where(AuditEvent.appointment_id == appointment.id)
-                                     .order_by(AuditEvent.created_at, AuditEvent.id))),
+                                     .order_by(col(AuditEvent.created_at), col(AuditEvent.id)))),
     }
 
 

@@ -58,7 +58,7 @@ def detail_for(session: Session, appointment: Appointment, *, actor: Principal, 
 
 
 def customer_detail(session: Session, appointment: Appointment, *, token: str | None) -> dict:
-    return customer_dict(appointment, session.get(Calendar, appointment.calendar_id),
+    return customer_dict(appointment, session.get_one(Calendar, appointment.calendar_id),
                          **detail_rows(session, appointment), token=token)
 
 
@@ -94,7 +94,7 @@ def customer_history(events: Sequence[AuditEvent], sent: Sequence[AppointmentRem
     """Oldest first: `event` (a word of EVENTS/WORDS), `at`, `by` (you | business | system), `description`."""
     entries = [(e.created_at, _event(e), _by(e.actor_type), "") for e in events if e.action in EVENTS]
     entries += [(r.sent_at, "reminder_sent", "business", CHANNELS.get(r.reminder_type, r.reminder_type))
-                for r in sent]
+                for r in sent if r.sent_at is not None]  # all of them: `sent` holds sent reminders
     by_words = {"you": " by you", "business": f" by {calendar.business_name}", "system": ""}
     return [{"event": event, "at": iso(at), "by": by,
              "description": WORDS[event].format(by=by_words[by], channel=channel)}

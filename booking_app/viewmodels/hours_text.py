@@ -10,7 +10,8 @@ from datetime import date
 from booking_app.domain.availability import DAYS
 from booking_app.errors import invalid
 
-DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+                     strict=True))
 CLOSED_WORDS = {"", "closed", "-", "none"}
 _WINDOW = re.compile(r"^(\d{1,2}:\d{2})\s*(?:-|–|—|to)\s*(\d{1,2}:\d{2})$")
 
@@ -48,7 +49,8 @@ def parse_week(texts: dict[str, str]) -> dict[str, list[list[str]]]:
 
 
 def format_overrides(overrides: dict) -> str:
-    return "\n".join(f"{day} {format_windows(windows) or 'closed'}" for day, windows in sorted((overrides or {}).items()))
+    return "\n".join(f"{day} {format_windows(windows) or 'closed'}"
+                     for day, windows in sorted((overrides or {}).items()))
 
 
 def parse_overrides(text: str, *, field: str = "date_overrides") -> dict[str, list[list[str]]]:

@@ -62,7 +62,7 @@ class CancellationResult:
 
 def policy_refusal(session: Session, appointment: Appointment, calendar: Calendar, *, lead_time_hours: float,
                    hours_until: float, now: datetime) -> PolicyRefusal:
-    appointment_type = session.get(AppointmentType, appointment.appointment_type_id)
+    appointment_type = session.get_one(AppointmentType, appointment.appointment_type_id)
     found = alternatives(session, calendar=calendar, appointment_type=appointment_type,
                          target=appointment.start_time + timedelta(days=1), now=now)
     return PolicyRefusal(lead_time_hours=lead_time_hours, hours_until_appointment=hours_until,
@@ -85,7 +85,7 @@ def cancel_locked(session: Session, appointment: Appointment, *, reason: str, pa
     if appointment.status not in ACTIVE_STATUSES:
         raise InvalidTransition(f"This appointment is already {appointment.status}.",
                                 current_status=appointment.status)
-    calendar = session.get(Calendar, appointment.calendar_id)
+    calendar = session.get_one(Calendar, appointment.calendar_id)
     policy = policy_for(calendar)
     pending = appointment.status == Status.PENDING
     decision = decide_cancellation(policy, start=appointment.start_time, now=now,

@@ -51,7 +51,7 @@ def check_in(session: Session, *, appointment_id: uuid.UUID, method: str, notes:
         raise InvalidTransition(f"Only a confirmed appointment can be checked in; this one is {appointment.status}.",
                                 current_status=appointment.status)
     if not principal.is_staff:
-        grace = timedelta(minutes=session.get(Calendar, appointment.calendar_id).no_show_grace_minutes)
+        grace = timedelta(minutes=session.get_one(Calendar, appointment.calendar_id).no_show_grace_minutes)
         if not appointment.start_time - CUSTOMER_WINDOW <= now <= appointment.end_time + grace:
             raise CheckInNotOpen("Check-in opens 2 hours before your appointment.",
                                  opens_at=(appointment.start_time - CUSTOMER_WINDOW).isoformat())

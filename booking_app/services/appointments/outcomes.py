@@ -34,5 +34,5 @@ def set_status(session: Session, *, appointment_id: uuid.UUID, status: str, note
     if notes:
         append_staff_note(appointment, notes)
     if status == Status.NO_SHOW:
-        notify_no_show(session, appointment, session.get(Calendar, appointment.calendar_id))
+        notify_no_show(session, appointment, session.get_one(Calendar, appointment.calendar_id))
     return appointment

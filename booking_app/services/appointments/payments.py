@@ -71,7 +71,7 @@ def confirm_payment(session: Session, *, appointment_id: uuid.UUID, payment_id: 
                data={"payment_id": payment_id, "amount": str(amount)})
     appointment.payment_status, appointment.payment_id = "paid", payment_id
     record(session, appointment, kind="charge", amount=amount, ref=payment_id)
-    calendar = session.get(Calendar, appointment.calendar_id)
+    calendar = session.get_one(Calendar, appointment.calendar_id)
     reminders.plan(session, appointment=appointment, calendar=calendar, now=now)
     outbox.add(session, appointment=appointment, kind="confirmation", recipient=appointment.customer_email)
     return appointment

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app.domain.status import STATUSES
 from booking_app.errors import Forbidden, NotFound, ValidationFailed
 from booking_app.links import manage_token_for
-from booking_app.models import Appointment
+from booking_app.models import Appointment, table
 from booking_app.principal import Principal
 from booking_app.services.access.tokens import hash_token
 
@@ -53,7 +53,7 @@ def find_by_token(session: Session, token: str) -> Appointment:
     """The newest appointment of the lineage this manage token belongs to."""
     appointment = session.exec(
         select(Appointment).where(Appointment.manage_token_hash == hash_token(token))
-        .order_by(Appointment.created_at.desc(), Appointment.version.desc())
+        .order_by(col(Appointment.created_at).desc(), col(Appointment.version).desc())
     ).first()
     if appointment is None:
         raise NotFound("This manage link is not valid. Check the link in your confirmation email.")
@@ -113,22 +113,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise ValidationFailed("The cursor is not one this API gave out.", details=[{"field": "cursor"}]) from exc
 
 
-def _conditions(f: ListFilters) -> list:
-    conditions = []
+def _conditions(f: ListFilters) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
     if f.calendar_id:
-        conditions.append(Appointment.calendar_id == f.calendar_id)
+        conditions.append(col(Appointment.calendar_id) == f.calendar_id)
     if f.customer_id:
-        conditions.append(Appointment.customer_id == f.customer_id)
+        conditions.append(col(Appointment.customer_id) == f.customer_id)
     if f.customer_email:
-        conditions.append(Appointment.customer_email == f.customer_email.strip().lower())
+        conditions.append(col(Appointment.customer_email) == f.customer_email.strip().lower())
     if f.statuses:
-        conditions.append(Appointment.status.in_(f.statuses))
+        conditions.append(col(Appointment.status).in_(f.statuses))
     if f.appointment_type:
-        conditions.append(Appointment.appointment_type == f.appointment_type)
+        conditions.append(col(Appointment.appointment_type) == f.appointment_type)
     if f.start_from:
-        conditions.append(Appointment.start_time >= f.start_from)
+        conditions.append(col(Appointment.start_time) >= f.start_from)
     if f.start_before:
-        conditions.append(Appointment.start_time < f.start_before)
+        conditions.append(col(Appointment.start_time) < f.start_before)
     return conditions
 
 
@@ -140,8 +140,8 @@ def list_appointments(session: Session, *, filters: ListFilters, limit: int = 50
     if cursor:
         after_time, after_id = decode_cursor(cursor)
         query = query.where(sa.tuple_(Appointment.start_time, Appointment.id) > sa.tuple_(
-            sa.literal(after_time, type_=Appointment.__table__.c.start_time.type),
-            sa.literal(after_id, type_=Appointment.__table__.c.id.type)))
-    rows = list(session.exec(query.order_by(Appointment.start_time, Appointment.id).limit(limit + 1)))
+            sa.literal(after_time, type_=table(Appointment).c.start_time.type),
+            sa.literal(after_id, type_=table(Appointment).c.id.type)))
+    rows = list(session.exec(query.order_by(col(Appointment.start_time), col(Appointment.id)).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor

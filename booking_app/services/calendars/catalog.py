@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app.db import is_unique_violation, utcnow
 from booking_app.domain.availability import (
@@ -176,8 +176,8 @@ def create_type(session: Session, *, calendar_id: uuid.UUID, data: dict[str, Any
 def list_types(session: Session, *, calendar_id: uuid.UUID, include_inactive: bool = True) -> list[AppointmentType]:
     query = select(AppointmentType).where(AppointmentType.calendar_id == calendar_id)
     if not include_inactive:
-        query = query.where(AppointmentType.active.is_(True))
-    return list(session.exec(query.order_by(AppointmentType.duration_minutes, AppointmentType.name)))
+        query = query.where(col(AppointmentType.active).is_(True))
+    return list(session.exec(query.order_by(col(AppointmentType.duration_minutes), col(AppointmentType.name))))
 
 
 def get_type(session: Session, *, calendar_id: uuid.UUID, slug: str, active_only: bool = False) -> AppointmentType:

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from booking_app import queue
 from booking_app.db import session_scope, utcnow
@@ -30,12 +30,13 @@ def dispatch_due(now: datetime) -> int:
     with session_scope() as session:
         reminders = list(session.exec(select(AppointmentReminder.id).where(
             AppointmentReminder.status == "pending", AppointmentReminder.scheduled_for <= now)
-            .order_by(AppointmentReminder.scheduled_for).limit(BATCH)))
+            .order_by(col(AppointmentReminder.scheduled_for)).limit(BATCH)))
         retries = list(session.exec(select(Notification.id).where(
-            Notification.status == "pending", Notification.next_attempt_at <= now).limit(BATCH)))
+            Notification.status == "pending", col(Notification.next_attempt_at) <= now).limit(BATCH)))
         # A claim this old means the worker died mid-send: never resend blindly (see notifications.py).
         for model in (Notification, AppointmentReminder):
-            session.execute(sa.update(model).where(model.status == "sending", model.claimed_at < now - STALE_CLAIM)
+            session.execute(sa.update(model)
+                            .where(col(model.status) == "sending", col(model.claimed_at) < now - STALE_CLAIM)
                             .values(status="failed", last_error="delivery unknown: the worker stopped mid-send"))
     for start in range(0, len(reminders), REMINDERS_PER_JOB):
         chunk = [str(r) for r in reminders[start:start + REMINDERS_PER_JOB]]
@@ -73,7 +74,8 @@ def send_reminder(reminder_id: str, *, settings_cache: dict | None = None) -> st
             return "skipped"
     with session_scope() as session:
         reminder, appointment = session.execute(
-            select(AppointmentReminder, Appointment).join(Appointment, Appointment.id == AppointmentReminder.appointment_id)
+            select(AppointmentReminder, Appointment)
+            .join(Appointment, col(Appointment.id) == AppointmentReminder.appointment_id)
             .where(AppointmentReminder.id == row_id).with_for_update(read=True, of=Appointment)).one()
         if appointment.status != Status.CONFIRMED or now >= appointment.start_time:
             reminder.status = "cancelled"

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app.db import session_scope, utcnow
 from booking_app.domain.status import CANCELLED_STATUSES, Status
@@ -62,13 +62,13 @@ def claim(session: Session, model, row_id: uuid.UUID, now: datetime, *, due_colu
     values = {"status": "sending", "attempts": model.attempts + 1}
     if hasattr(model, "claimed_at"):
         values["claimed_at"] = now
-    return session.execute(sa.update(model).where(*conditions).values(**values)).rowcount == 1
+    return session.exec(sa.update(model).where(*conditions).values(**values)).rowcount == 1
 
 
 def load_context(session: Session, appointment_id: uuid.UUID) -> tuple[Appointment, Calendar, AppointmentType]:
-    appointment = session.get(Appointment, appointment_id)
-    return (appointment, session.get(Calendar, appointment.calendar_id),
-            session.get(AppointmentType, appointment.appointment_type_id))
+    appointment = session.get_one(Appointment, appointment_id)
+    return (appointment, session.get_one(Calendar, appointment.calendar_id),
+            session.get_one(AppointmentType, appointment.appointment_type_id))
 
 
 def deliver(channel: str, message: Message, *, appointment: Appointment, reference: str,
@@ -111,7 +111,7 @@ def send_notification(notification_id: str) -> str:
             return "skipped"
     try:
         with session_scope() as session:
-            notification = session.get(Notification, row_id)
+            notification = session.get_one(Notification, row_id)
             appointment, calendar, appointment_type = load_context(session, notification.appointment_id)
             still_true = STILL_TRUE.get(notification.kind, lambda a: True)
             if not still_true(appointment):
@@ -124,10 +124,10 @@ def send_notification(notification_id: str) -> str:
     except DeliveryError as exc:
         return record_failure(row_id, str(exc), now, permanent=exc.permanent)
     with session_scope() as session:
-        notification = session.get(Notification, row_id)
+        notification = session.get_one(Notification, row_id)
         notification.status, notification.sent_at, notification.updated_at = "sent", utcnow(), utcnow()
         if notification.kind in CONFIRMATIONS:
-            session.execute(sa.update(Appointment).where(Appointment.id == notification.appointment_id)
+            session.execute(sa.update(Appointment).where(col(Appointment.id) == notification.appointment_id)
                             .values(confirmation_status="sent"))
     return "sent"
 
@@ -135,7 +135,7 @@ def send_notification(notification_id: str) -> str:
 def record_failure(row_id: uuid.UUID, reason: str, now: datetime, *, permanent: bool = False) -> str:
     delays = get_settings().retry_delays
     with session_scope() as session:
-        notification = session.get(Notification, row_id)
+        notification = session.get_one(Notification, row_id)
         notification.last_error, notification.updated_at = reason[:2000], now
         log.warning("notification %s (%s to %s) attempt %s failed: %s", row_id, notification.kind,
                     notification.recipient, notification.attempts, reason)
@@ -162,8 +162,8 @@ def _confirmation_failed(session: Session, notification: Notification, reason: s
                recipient=calendar.support_email or calendar.owner_email, payload={"last_error": reason[:500]})
 
 
-def retry_failed(session: Session, *, notification_id: uuid.UUID, actor) -> Notification:
-    """Staff asked to try a failed message again (it gets a fresh set of retries)."""
+def retry_failed(session: Session, *, notification_id: uuid.UUID, actor) -> Notification | None:
+    """Staff asked to try a failed message again (it gets a fresh set of retries); None if there is no such message."""
     notification = session.get(Notification, notification_id)
     if notification is not None and notification.status == "failed":
         notification.status, notification.attempts, notification.next_attempt_at = "pending", 0, utcnow()

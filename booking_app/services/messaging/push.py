@@ -33,7 +33,7 @@ def subscribe(session: Session, *, appointment_id: uuid.UUID, endpoint: str, p25
     planned = session.exec(select(AppointmentReminder.id).where(
         AppointmentReminder.appointment_id == appointment.id, AppointmentReminder.reminder_type == "push")).first()
     if planned is None and appointment.status == Status.CONFIRMED:
-        calendar = session.get(Calendar, appointment.calendar_id)
+        calendar = session.get_one(Calendar, appointment.calendar_id)
         reminders.plan(session, appointment=appointment, calendar=calendar, now=now, channels=("push",))
     audit.record(session, action="appointment.push_subscribed", actor=principal, appointment=appointment)
     return subscription

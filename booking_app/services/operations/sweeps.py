@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from booking_app import links
 from booking_app.db import is_postgres, session_scope
@@ -42,7 +42,7 @@ def _each_locked(ids: list[uuid.UUID], still_due: Callable[[Appointment], bool],
 def expire_holds(now: datetime) -> int:
     with session_scope() as session:
         ids = list(session.exec(select(Appointment.id).where(
-            Appointment.status == Status.PENDING, Appointment.hold_expires_at < now).limit(BATCH)))
+            Appointment.status == Status.PENDING, col(Appointment.hold_expires_at) < now).limit(BATCH)))
 
     def still_due(a: Appointment) -> bool:
         return a.status == Status.PENDING and a.hold_expires_at is not None and a.hold_expires_at < now
@@ -53,7 +53,7 @@ def expire_holds(now: datetime) -> int:
         appointment.cancelled_at, appointment.cancelled_by = now, "system"
         appointment.cancellation_reason = "Payment not received in time" if kind == "payment" else "Proposal expired"
         if kind == "payment":
-            calendar = session.get(Calendar, appointment.calendar_id)
+            calendar = session.get_one(Calendar, appointment.calendar_id)
             outbox.add(session, appointment=appointment, kind="payment_expired",
                        recipient=appointment.customer_email, payload={"rebook_url": links.book_url(calendar.slug)})
 
@@ -63,9 +63,9 @@ def expire_holds(now: datetime) -> int:
 def settle_past(now: datetime) -> int:
     with session_scope() as session:
         candidates = session.exec(select(Appointment.id, Appointment.end_time, Calendar.no_show_grace_minutes)
-                                  .join(Calendar, Calendar.id == Appointment.calendar_id)
+                                  .join(Calendar, col(Calendar.id) == Appointment.calendar_id)
                                   .where(Appointment.status == Status.CONFIRMED, Appointment.end_time < now)
-                                  .order_by(Appointment.end_time).limit(BATCH))
+                                  .order_by(col(Appointment.end_time)).limit(BATCH))
         ids = [row[0] for row in candidates if row[1] + timedelta(minutes=row[2]) <= now]
 
     def settle(session: Session, appointment: Appointment) -> None:
@@ -73,6 +73,6 @@ def settle_past(now: datetime) -> int:
             transition(session, appointment, Status.COMPLETED, actor=SYSTEM, now=now, action="appointment.completed")
             return
         transition(session, appointment, Status.NO_SHOW, actor=SYSTEM, now=now, action="appointment.no_show")
-        notify_no_show(session, appointment, session.get(Calendar, appointment.calendar_id))
+        notify_no_show(session, appointment, session.get_one(Calendar, appointment.calendar_id))
 
     return _each_locked(ids, lambda a: a.status == Status.CONFIRMED, settle)

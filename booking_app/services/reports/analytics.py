@@ -35,17 +35,17 @@ from booking_app.db import is_postgres
 from booking_app.domain.money import cents
 from booking_app.domain.status import STATUSES, Status
 from booking_app.errors import ValidationFailed
-from booking_app.models import Appointment, AppointmentType, Calendar, Payment
+from booking_app.models import Appointment, AppointmentType, Calendar, Payment, table
 from booking_app.services.calendars.catalog import get_calendar
 
 GROUPS = ("day", "week", "month")
 MAX_PERIODS = 3700  # ten years of days
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
-A = Appointment.__table__
-P = Payment.__table__
-C = Calendar.__table__
-T = AppointmentType.__table__
+A = table(Appointment)
+P = table(Payment)
+C = table(Calendar)
+T = table(AppointmentType)
 
 COUNTED = sa.and_(A.c.rescheduled_to_id.is_(None), sa.func.coalesce(A.c.hold_kind, "") != "proposal")
 
@@ -121,8 +121,10 @@ def _register_sqlite_functions(session: Session) -> None:
     # On the raw connection of this session's transaction, so SQLite itself filters and groups.
     raw = session.connection().connection
     if not raw.info.get("analytics_functions"):
-        raw.dbapi_connection.create_function("local_period", 3, local_period, deterministic=True)
-        raw.dbapi_connection.create_function("utc_start", 2, utc_start, deterministic=True)
+        sqlite = raw.dbapi_connection
+        assert sqlite is not None  # None only once the connection has been detached from its pool
+        sqlite.create_function("local_period", 3, local_period, deterministic=True)
+        sqlite.create_function("utc_start", 2, utc_start, deterministic=True)
         raw.info["analytics_functions"] = True
 
 
@@ -185,7 +187,7 @@ LEAD_FIELDS = tuple(f"lead_{i}" for i in range(len(LEAD_BUCKETS)))
 def _lead_buckets(lead, counted) -> list:
     """count(*) FILTER per lead-time bucket, so the distribution costs no extra scan."""
     filters, lower = [], None
-    for (upper, _), name in zip(LEAD_BUCKETS, LEAD_FIELDS):
+    for (upper, _), name in zip(LEAD_BUCKETS, LEAD_FIELDS, strict=True):
         bounds = [lead >= lower * 3600] if lower else []
         bounds += [lead < upper * 3600] if upper else []
         filters.append(sa.func.count().filter(sa.and_(counted, *bounds)).label(name))
@@ -270,6 +272,8 @@ def _by_type(session: Session, scope: _Scope, calendar: Calendar | None, counts:
     result = {}
     for slug in slugs:
         amounts = revenue.get(slug, {})
+        currency: str | None
+        amount: Decimal | None
         if len(amounts) == 1:
             (currency, amount), = amounts.items()
         elif not amounts:
@@ -290,7 +294,8 @@ def _filled(per_period: dict, q: AnalyticsQuery) -> list[dict]:
     last = period_start(q.end_date, q.group_by) if q.end_date else max(found, default=None)
     if first is None or last is None or first > last:
         return []
-    series, key = [], first
+    series: list[dict] = []
+    key = first
     while key <= last:
         if len(series) >= MAX_PERIODS:
             raise ValidationFailed(f"That is more than {MAX_PERIODS} {q.group_by}s; narrow start_date/end_date "
@@ -331,6 +336,6 @@ def appointment_analytics(session: Session, q: AnalyticsQuery) -> dict:
         "average_lead_time_hours": round(float(lead) / total / 3600, 2) if total else None,
         "by_type": _by_type(session, scope, calendar, per_type),
         "lead_time_distribution": [{"bucket": label, "count": totals[name]}
-                                   for (_, label), name in zip(LEAD_BUCKETS, LEAD_FIELDS)],
+                                   for (_, label), name in zip(LEAD_BUCKETS, LEAD_FIELDS, strict=True)],
         f"by_{q.group_by}": _filled(_sum(groups, ("count", *STATUSES), key="period"), q),
     }
