@@ -38,6 +38,7 @@ import pkgutil
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -411,7 +412,9 @@ def markers_in(world: World, blob: bytes) -> list[str]:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """In a thread of its own: earlier browser tests (Playwright's sync API) leave a loop running in this one."""
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
 
 
 # -- calling every handler -------------------------------------------------------------------------------
