@@ -29,6 +29,11 @@ _AMBIGUOUS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+class UnresolvedHost(UrlNotAllowed):
+    """The host did not resolve: refused when a URL is saved, but only a transient failure at send time
+    (a DNS outage must not fail every push for good)."""
+
+
 def check_url(url: str) -> None:
     """UrlNotAllowed (422 url_not_allowed) unless the app may send a request to `url` now."""
     allow_private = get_settings().outbound_allow_private
@@ -83,7 +88,7 @@ def _addresses(host: str, port: int) -> list[Address]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise _refused(f"{host} does not resolve") from None
+        raise UnresolvedHost(f"This URL is not allowed: {host} does not resolve.") from None
     return [ipaddress.ip_address(info[4][0]) for info in found]
 
 

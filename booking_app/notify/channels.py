@@ -146,6 +146,8 @@ def send_push(subscription: dict, payload: dict) -> None:
                 vapid_private_key=settings.vapid_private_key.get_secret_value(),
                 vapid_claims={"sub": settings.vapid_subject}, timeout=outbound.TIMEOUT_SECONDS,
                 requests_session=outbound.session())  # the endpoint is the browser's: checked at each send
+    except outbound.UnresolvedHost as exc:
+        raise DeliveryError(f"push endpoint did not resolve: {exc.message}") from exc
     except UrlNotAllowed as exc:
         raise Undeliverable(f"push endpoint refused: {exc.message}") from exc
     except (WebPushException, OSError) as exc:

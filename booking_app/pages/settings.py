@@ -85,8 +85,15 @@ def keys_card() -> rx.Component:
         rx.cond(S.key_shown, rx.callout(rx.vstack(
             rx.el.label(rx.text("Copy this key now; it is not shown again:"), html_for="new-key"),
             # Filled by the create event itself (rx.set_value): the key is never a state var.
-            rx.el.input(id="new-key", read_only=True, default_value="", custom_attrs={"data-new-key": "1"},
-                        style={"fontFamily": "monospace", "width": "100%", "padding": "4px 6px"}),
+            rx.hstack(
+                rx.el.input(id="new-key", read_only=True, default_value="", custom_attrs={"data-new-key": "1"},
+                            style={"fontFamily": "monospace", "width": "46ch", "maxWidth": "100%",
+                                   "padding": "4px 6px", "background": "var(--color-surface)",
+                                   "border": "1px solid var(--gray-7)", "borderRadius": "var(--radius-2)"}),
+                # Copied in the browser: the key never travels back to the server.
+                rx.button("Copy", size="1", variant="soft", style=FOCUS_CSS, on_click=rx.call_script(
+                    "navigator.clipboard.writeText(document.getElementById('new-key').value)")),
+                align="center", wrap="wrap", width="100%"),
             spacing="1", width="100%"), icon="key-round", color_scheme="amber", role="status", width="100%")),
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(t) for t in

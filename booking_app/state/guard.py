@@ -48,25 +48,21 @@ def refusal(state, principal: Principal | None):
 def _guard(fn: Callable, role: str) -> Callable:
     """The same kind of callable as `fn` (Reflex awaits coroutine functions and iterates whatever
     generator a handler returns), running `fn` only for an allowed caller."""
-    if getattr(fn, rx.event.BACKGROUND_TASK_MARKER, False):
-        @functools.wraps(fn)
-        async def background(self, *args, **kwargs):
-            principal = await asyncio.to_thread(principal_for_token, self.session_token)
-            if not allowed(principal, role):
-                async with self:
-                    self._forget()
-                return refusal(self, principal)
-            return await fn(self, *args, **kwargs)
-        return background
-
     if inspect.iscoroutinefunction(fn):
+        background = getattr(fn, rx.event.BACKGROUND_TASK_MARKER, False)
+
         @functools.wraps(fn)
         async def coroutine(self, *args, **kwargs):
             principal = await asyncio.to_thread(principal_for_token, self.session_token)
             if not allowed(principal, role):
-                self._forget()
+                if background:  # a background task changes its state only under the state's lock
+                    async with self:
+                        self._forget()
+                else:
+                    self._forget()
                 return refusal(self, principal)
-            self._show_identity(principal)
+            if not background:
+                self._show_identity(principal)
             return await fn(self, *args, **kwargs)
         return coroutine
 

@@ -137,3 +137,31 @@ def test_owner_reasons_stay_with_staff_and_customer_reasons_show(client, admin, 
     assert "Rude on the phone" not in owner.text and owner.json()["cancelled_by"] == "owner"
     assert owner.json()["history"][-1]["description"] == "Cancelled by Test Clinic"
     assert admin.get(f"/api/v1/appointments/{theirs['id']}").json()["cancellation_reason"] == "Rude on the phone"
+
+
+def test_while_a_new_time_is_proposed_the_customer_still_sees_their_booked_time(client, admin, make_calendar):
+    """A staff proposal is a pending copy in the same booking; until it is accepted, the manage page and
+    the proposal page show the time the customer booked as theirs."""
+    calendar = make_calendar()
+    start = future_day(5).replace(hour=9)
+    appointment = book(client, calendar, start)
+    token = appointment["manage_token"]
+    booked_when = manage_view.manage_view(token).when
+    proposed = admin.post(f"/api/v1/appointments/{appointment['id']}/reschedule",
+                          json={"new_start_time": zulu(start + timedelta(hours=3))})
+    assert proposed.status_code == 200, proposed.text
+    view = manage_view.manage_view(token)
+    assert view.when == booked_when and view.id == appointment["id"]
+    proposal = manage_view.proposal_view(token, proposed.json()["proposal_id"])
+    assert proposal.current != proposal.proposed
+    declined = client.post(f"/api/v1/appointments/{proposed.json()['proposal_id']}/proposal",
+                           json={"answer_token": proposed.json()["reschedule_token"], "answer": "decline"})
+    assert declined.status_code == 200, declined.text
+    view = manage_view.manage_view(token)
+    assert view.when == booked_when and view.status == "confirmed"  # declined: nothing changed
+    again = admin.post(f"/api/v1/appointments/{appointment['id']}/reschedule",
+                       json={"new_start_time": zulu(start + timedelta(hours=4))})
+    accepted = client.post(f"/api/v1/appointments/{again.json()['proposal_id']}/proposal",
+                           json={"answer_token": again.json()["reschedule_token"], "answer": "accept"})
+    assert accepted.status_code == 200, accepted.text
+    assert manage_view.manage_view(token).id == again.json()["proposal_id"]  # accepted: the new time is theirs

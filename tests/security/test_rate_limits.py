@@ -473,6 +473,7 @@ def test_the_sign_in_page_shows_the_wait_in_words(monkeypatch):
     """LoginState.submit hands the socket's client address to the login (off the event loop) and shows a
     refusal as a sentence."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from booking_app.state import login as login_page
 
@@ -490,7 +491,8 @@ def test_the_sign_in_page_shows_the_wait_in_words(monkeypatch):
         async for _ in login_page.LoginState.submit.fn(state, {"email": "Admin@clinic.example", "password": "pw"}):
             pass
 
-    asyncio.run(run())
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: earlier browser tests leave a loop running here
+        pool.submit(asyncio.run, run()).result()
     assert seen == {"email": "Admin@clinic.example", "client_ip": "203.0.113.78"}  # not a trusted proxy
     assert state.error == "Too many attempts. Try again in 40 seconds." and not state.busy
 

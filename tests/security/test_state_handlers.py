@@ -36,8 +36,10 @@ import json
 import os
 import pkgutil
 import random
+import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -413,7 +415,9 @@ def markers_in(world: World, blob: bytes) -> list[str]:
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """In a thread of its own: earlier browser tests (Playwright's sync API) leave a loop running in this one."""
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
 
 
 # -- calling every handler -------------------------------------------------------------------------------
@@ -535,6 +539,37 @@ def test_an_admin_write_does_change_the_database(world):
             await tab.call(SettingsState, "create_key", form={"key_name": "control key", "key_role": "staff"})
             await tab.settle()
             assert "api_keys" in changed_tables(before, snapshot())
+
+    run(scenario())
+
+
+# -- secrets never become state ------------------------------------------------------------------------------
+
+def test_a_new_api_key_reaches_the_page_once_and_never_the_state(world):
+    """The key travels only in the create event's set_value (into the page's read-only field): no delta
+    carries it and the tab's stored state never holds it."""
+    async def scenario():
+        async with Tab(world, world.tokens["admin"], path="/settings") as tab:
+            mark = len(tab.received)
+            await tab.call(SettingsState, "create_key", form={"key_name": "shown once", "key_role": "staff"})
+            await tab.settle()
+            keys = set(re.findall(r"sk_[A-Za-z0-9_\-]{20,}", tab.text(mark)))
+            assert len(keys) == 1, "the new key should reach the page exactly as one value"
+            key = keys.pop()
+            assert key not in json.dumps(tab.deltas(SettingsState, mark)), "the key was sent as state"
+            assert key.encode() not in redis_values(world, tab), "the key was stored in the state store"
+
+    run(scenario())
+
+
+def test_the_sign_in_password_is_used_once_and_never_kept(world):
+    async def scenario():
+        async with Tab(world, "", path="/login") as tab:
+            await tab.call(LoginState, "submit", form={"email": world.staff_email, "password": PASSWORD})
+            await tab.settle()
+            assert "/console" in tab.redirects(), "the sign-in did not succeed"
+            assert PASSWORD not in tab.text(), "the password came back from the server"
+            assert PASSWORD.encode() not in redis_values(world, tab), "the password was stored in the state store"
 
     run(scenario())
 

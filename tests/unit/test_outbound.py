@@ -168,3 +168,34 @@ def test_the_session_follows_no_redirect_and_caps_the_reply(settings, server):
     with pytest.raises(outbound.ResponseTooLarge):
         outbound.session(max_bytes=4096).get(f"{server.url}/big")
     assert len(outbound.session(max_bytes=5000).get(f"{server.url}/big").content) == 5000
+
+
+def test_a_name_that_does_not_resolve_is_refused_when_saved_but_only_retried_when_sending(
+        settings, resolves_to, monkeypatch):
+    """Saving needs an answer to check; at send time a DNS outage is a transient failure, not a verdict."""
+    from booking_app.notify import channels
+    from tests.support.vapid import vapid_env
+
+    resolves_to()  # no answer at all
+    with pytest.raises(outbound.UnresolvedHost) as refused:
+        outbound.check_url("https://push.example.com/sub/1")
+    assert isinstance(refused.value, UrlNotAllowed) and refused.value.status_code == 422
+    use_env(monkeypatch, vapid_env())
+    subscription = {"endpoint": "https://push.example.com/sub/1", "keys": browser_push_keys()}
+    with pytest.raises(channels.DeliveryError) as failed:
+        channels.send_push(subscription, {"title": "Reminder"})
+    assert not failed.value.permanent and "did not resolve" in str(failed.value)
+
+
+def browser_push_keys() -> dict[str, str]:
+    """What a browser's subscription carries: its P-256 public key and a 16-byte auth secret."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    b64 = lambda data: base64.urlsafe_b64encode(data).decode().rstrip("=")  # noqa: E731
+    return {"p256dh": b64(point), "auth": b64(os.urandom(16))}

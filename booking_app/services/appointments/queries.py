@@ -50,10 +50,13 @@ def manage_token_of(session: Session, appointment_id: uuid.UUID) -> str | None:
 
 
 def find_by_token(session: Session, token: str) -> Appointment:
-    """The newest appointment of the lineage this manage token belongs to."""
+    """The newest appointment of the lineage this manage token belongs to, leaving out staff proposals
+    that were not accepted (open, declined or expired: an accepted one loses its hold_kind). Until the
+    customer accepts, the time they booked is still theirs to see, cancel or move."""
+    unaccepted_proposal = sa.func.coalesce(Appointment.hold_kind, "") == "proposal"
     appointment = session.exec(
         select(Appointment).where(Appointment.manage_token_hash == hash_token(token))
-        .order_by(col(Appointment.created_at).desc(), col(Appointment.version).desc())
+        .order_by(unaccepted_proposal, col(Appointment.created_at).desc(), col(Appointment.version).desc())
     ).first()
     if appointment is None:
         raise NotFound("This manage link is not valid. Check the link in your confirmation email.")

@@ -137,7 +137,8 @@ def record_failure(row_id: uuid.UUID, reason: str, now: datetime, *, permanent: 
     with session_scope() as session:
         notification = session.get_one(Notification, row_id)
         notification.last_error, notification.updated_at = reason[:2000], now
-        log.warning("notification %s (%s to %s) attempt %s failed: %s", row_id, notification.kind,
+        # %r: a recipient or reason from old, unvalidated data cannot forge log lines
+        log.warning("notification %s (%s to %r) attempt %s failed: %r", row_id, notification.kind,
                     notification.recipient, notification.attempts, reason)
         if notification.attempts <= len(delays) and not permanent:
             notification.status = "pending"
