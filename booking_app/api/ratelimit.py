@@ -1,4 +1,4 @@
-"""The API's side of the shared limiter (booking_app/services/limits.py): the client address of a request
+"""The API's side of the shared limiter (booking_app/services/access/limits.py): the client address of a request
 (X-Forwarded-For only through TRUSTED_PROXIES) and the per-address limit of the public endpoints."""
 from __future__ import annotations
 
