@@ -25,6 +25,7 @@ from booking_app.readmodels.customer_record import detail_for
 from booking_app.services.access import limits
 from booking_app.services.appointments import queries as appointments
 from booking_app.services.appointments.booking import BookingRequest, book
+from booking_app.services.operations import idempotency
 from booking_app.services.operations.idempotency import principal_scope
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["appointments"])
@@ -52,9 +53,12 @@ def create_appointment(body: BookingIn, http: Request, actor: Principal = Depend
         request = BookingRequest(**body.model_dump())
         with session_scope() as session:
             result = book(session, request=request, actor=actor, now=utcnow())
-        # Built after the commit, so the calendar's booking lock is held only for the booking.
-        created = {**result.detail(staff=actor.is_staff), "manage_token": result.manage_token}
-        return 201, json_body(StaffBooking if actor.is_staff else CustomerBooking, created)
+            # Built from the rows just written (no reads), and recorded with the booking: a retry after a
+            # crash gets this 201, never a second booking attempt.
+            created = {**result.detail(staff=actor.is_staff), "manage_token": result.manage_token}
+            response = json_body(StaffBooking if actor.is_staff else CustomerBooking, created)
+            idempotency.record(session, 201, response, token=result.manage_token)
+        return 201, response
 
     payload = body.model_dump(mode="json")
     return idempotent(f"POST /appointments {principal_scope(actor, None)}", idempotency_key, payload, handler,

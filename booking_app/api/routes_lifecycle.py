@@ -33,6 +33,7 @@ from booking_app.principal import Principal
 from booking_app.readmodels.appointments import appointment_detail
 from booking_app.readmodels.customer_record import customer_detail, detail_for
 from booking_app.services.appointments import cancellation, checkin, outcomes, payments, rescheduling
+from booking_app.services.operations import idempotency
 from booking_app.services.operations.idempotency import principal_scope
 
 router = APIRouter(prefix="/api/v1/appointments", tags=["lifecycle"])
@@ -49,7 +50,9 @@ def cancel(appointment_id: uuid.UUID, body: CancelIn, actor: Principal = Depends
         with session_scope() as session:
             result = cancellation.cancel(session, appointment_id=appointment_id, actor=actor, token=token,
                                          reason=body.reason, party=body.cancelled_by, now=utcnow())
-        return 200, CancellationOut.of(result).model_dump(mode="json")
+            response = CancellationOut.of(result).model_dump(mode="json")
+            idempotency.record(session, 200, response)  # with the cancellation: a retry after a crash gets it
+        return 200, response
 
     def secret(response: dict) -> str | None:  # a refusal links to rescheduling with the manage token
         return manage_token_of(str(appointment_id)) if "reschedule_url" in response else None
@@ -85,7 +88,9 @@ def reschedule_confirm(appointment_id: uuid.UUID, body: RescheduleConfirmIn, act
                                        new_end_time=body.new_end_time, new_slot_id=body.new_slot_id, actor=actor,
                                        now=utcnow())
             moved = detail_for(session, new, actor=actor, token=None)
-        return 200, json_body(AppointmentDetail if actor.is_staff else CustomerAppointment, moved)
+            response = json_body(AppointmentDetail if actor.is_staff else CustomerAppointment, moved)
+            idempotency.record(session, 200, response)  # with the move: a retry after a crash gets it
+        return 200, response
 
     scope = f"reschedule {appointment_id} {principal_scope(actor, body.reschedule_token)}"
     return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
@@ -122,7 +127,9 @@ def check_in(appointment_id: uuid.UUID, body: CheckInIn, actor: Principal = Depe
         with session_scope() as session:
             record = checkin.check_in(session, appointment_id=appointment_id, method=body.method, notes=body.notes,
                                       actor=actor, token=token, now=utcnow())
-        return 201, CheckInOut.of(record).model_dump(mode="json")
+            response = CheckInOut.of(record).model_dump(mode="json")
+            idempotency.record(session, 201, response)  # with the check-in: a retry after a crash gets it
+        return 201, response
 
     scope = f"check-in {appointment_id} {principal_scope(actor, token)}"
     return idempotent(scope, idempotency_key, body.model_dump(mode="json"), handler)
