@@ -278,6 +278,7 @@ class AppointmentReminder(SQLModel, table=True):
     status: str = Field(default="pending", max_length=20, index=True)
     attempts: int = 0
     claimed_at: datetime | None = ts()  # a dead worker's claim goes stale (see dispatch.py)
+    next_attempt_at: datetime | None = ts()  # after a failed attempt: when the sweep tries again
     last_error: str | None = None
     created_at: datetime = created_ts()
 

@@ -1,12 +1,17 @@
 """The sweep's delivery step: due reminders, due retries, and rebuilding work after a Redis loss.
 
+A reminder whose send fails goes back to `pending` with the same backoff as other messages
+(NOTIFICATION_RETRY_DELAYS; the last delay repeats) and this sweep claims it again once its
+`next_attempt_at` is due; it gives up (`failed`, with the last reason) only when the appointment
+has started, or at once when the message can never be delivered (Undeliverable).
+
 Everything is driven from the database, so enqueueing twice is harmless (each job claims its
 row) and a flushed Redis loses nothing: the next pass enqueues whatever is still due."""
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -19,6 +24,7 @@ from booking_app.notify.channels import DeliveryError, SmtpBatch
 from booking_app.notify.compose import compose
 from booking_app.services.messaging.notifications import STALE_CLAIM, claim, deliver
 from booking_app.services.messaging.outbox import SEND_JOB
+from booking_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -29,7 +35,8 @@ REMINDERS_PER_JOB = 25  # one job, one DB connection and one SMTP connection for
 def dispatch_due(now: datetime) -> int:
     with session_scope() as session:
         reminders = list(session.exec(select(AppointmentReminder.id).where(
-            AppointmentReminder.status == "pending", AppointmentReminder.scheduled_for <= now)
+            AppointmentReminder.status == "pending", AppointmentReminder.scheduled_for <= now,
+            sa.or_(col(AppointmentReminder.next_attempt_at).is_(None), col(AppointmentReminder.next_attempt_at) <= now))
             .order_by(col(AppointmentReminder.scheduled_for)).limit(BATCH)))
         retries = list(session.exec(select(Notification.id).where(
             Notification.status == "pending", col(Notification.next_attempt_at) <= now).limit(BATCH)))
@@ -70,13 +77,17 @@ def send_reminder(reminder_id: str, *, settings_cache: dict | None = None) -> st
     row_id = uuid.UUID(reminder_id)
     cache = {} if settings_cache is None else settings_cache
     with session_scope() as session:
-        if not claim(session, AppointmentReminder, row_id, now):
+        if not claim(session, AppointmentReminder, row_id, now, due_column=AppointmentReminder.next_attempt_at):
             return "skipped"
     with session_scope() as session:
         reminder, appointment = session.execute(
             select(AppointmentReminder, Appointment)
             .join(Appointment, col(Appointment.id) == AppointmentReminder.appointment_id)
             .where(AppointmentReminder.id == row_id).with_for_update(read=True, of=Appointment)).one()
+        if appointment.status == Status.CONFIRMED and now >= appointment.start_time and reminder.last_error:
+            reminder.status = "failed"  # retried until the appointment started: give up, keeping why
+            reminder.last_error = f"gave up when the appointment started; last error: {reminder.last_error}"[:2000]
+            return "failed"
         if appointment.status != Status.CONFIRMED or now >= appointment.start_time:
             reminder.status = "cancelled"
             return "dropped"
@@ -89,9 +100,26 @@ def send_reminder(reminder_id: str, *, settings_cache: dict | None = None) -> st
                     session=session)
             reminder.status, reminder.sent_at = "sent", utcnow()
         except DeliveryError as exc:
-            log.warning("reminder %s (%s) failed: %s", reminder_id, reminder.reminder_type, exc)
-            reminder.status, reminder.last_error = "failed", str(exc)[:2000]
+            _attempt_failed(reminder, exc, utcnow())
+            return "retry" if reminder.status == "pending" else "failed"
         return reminder.status
+
+
+def _attempt_failed(reminder: AppointmentReminder, exc: DeliveryError, now: datetime) -> None:
+    """Back to `pending` for another attempt after the next delay (the last delay repeats: a reminder is
+    worth sending until its appointment starts, and send_reminder gives up then); `failed` at once when
+    it can never be delivered. Runs in the send's transaction, which still holds the appointment row."""
+    delays = get_settings().retry_delays
+    reason = str(exc)[:2000]
+    reminder.last_error = reason
+    # %r: an error text from a remote server cannot forge log lines
+    log.warning("reminder %s (%s) attempt %s failed: %r", reminder.id, reminder.reminder_type,
+                reminder.attempts, reason)
+    if exc.permanent or not delays:
+        reminder.status = "failed"
+        return
+    delay = delays[min(max(reminder.attempts, 1), len(delays)) - 1]
+    reminder.status, reminder.next_attempt_at = "pending", now + timedelta(seconds=delay)
 
 
 def _cached(cache: dict, session, model, row_id):
