@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from booking_app.db import session_scope
 from booking_app.models import Notification
+from booking_app.settings import get_settings
+from tests.conftest import start_private_redis, use_env
 
 ALL_WEEK = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -68,3 +70,15 @@ def wait_status(appointment_id: str, kind: str, status: str, timeout: float = 15
             return found[0]
         time.sleep(0.05)
     raise AssertionError(f"{kind} never became {status}: {[(n.kind, n.status) for n in notifications(appointment_id)]}")
+
+
+@pytest.fixture
+def private_redis(monkeypatch, database):
+    """A redis-server of the test's own (it may be stopped and restarted), the app's queue pointed at it,
+    with short notification retry delays."""
+    server = start_private_redis()
+    use_env(monkeypatch, {"REDIS_URL": server.url, "NOTIFICATION_RETRY_DELAYS": "1,2,3"})
+    yield server
+    server.stop()
+    monkeypatch.undo()
+    get_settings.cache_clear()

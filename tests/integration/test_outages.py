@@ -8,7 +8,6 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,18 +19,11 @@ from booking_app.queue import drain_embedded
 from booking_app.services.messaging import dispatch
 from booking_app.services.messaging.dispatch import dispatch_due, send_reminder
 from booking_app.settings import get_settings
-from tests.conftest import free_port, start_private_redis, use_env
+from tests.conftest import free_port, use_env
 from tests.integration.conftest import book, future_day
 from tests.integration.test_rq_delivery import Worker
 from tests.support.smtp import SmtpServer
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(poll)
+from tests.support.waiting import wait_for
 
 
 def rows_of(model, appointment_ids: list[str]) -> list:
@@ -47,16 +39,6 @@ def worker_log(worker: Worker) -> str:
 
 # -- Redis down under a busy worker -----------------------------------------------------------------
 
-@pytest.fixture
-def private_redis(monkeypatch, database):
-    server = start_private_redis()
-    use_env(monkeypatch, {"REDIS_URL": server.url, "NOTIFICATION_RETRY_DELAYS": "1,2,3"})
-    yield server
-    server.stop()
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
 @pytest.mark.redis
 def test_a_busy_worker_outlives_redis_down_for_ten_seconds(private_redis, client, make_calendar, smtp, tmp_path):
     """Redis goes away while the worker runs a job (the SMTP server answers slowly) and stays away for
@@ -71,8 +53,8 @@ def test_a_busy_worker_outlives_redis_down_for_ten_seconds(private_redis, client
     worker = Worker(tmp_path)
     try:
         pid = worker.process.pid
-        wait_until(lambda: any(n.status == "sending" for n in rows_of(Notification, before)), 90,
-                   "the worker to be mid-send", poll=0.05)
+        wait_for(lambda: any(n.status == "sending" for n in rows_of(Notification, before)),
+                 "the worker to be mid-send", timeout=90, poll=0.05)
         private_redis.stop()
         down_until = time.monotonic() + 10
         while time.monotonic() < down_until:
@@ -87,7 +69,7 @@ def test_a_busy_worker_outlives_redis_down_for_ten_seconds(private_redis, client
             dispatch_due(utcnow())  # as the sweep would: re-enqueue what the empty Redis lost
             return all(n.status == "sent" for n in rows_of(Notification, [*before, after]))
 
-        wait_until(all_sent, 120, "every message of the bookings sent", poll=1.0)
+        wait_for(all_sent, "every message of the bookings sent", timeout=120, poll=1.0)
         statuses = sorted(n.status for n in rows_of(Notification, [*before, after]))
         assert statuses and set(statuses) == {"sent"}, statuses
 
@@ -106,13 +88,12 @@ def test_a_worker_started_while_redis_is_down_waits_for_it(private_redis, tmp_pa
     private_redis.stop()
     worker = Worker(tmp_path)
     try:
-        wait_until(lambda: "starting a fresh one" in open(worker.log.name, errors="replace").read(), 60,
-                   "the worker to notice that Redis is down")
+        wait_for(lambda: "starting a fresh one" in open(worker.log.name, errors="replace").read(),
+                 "the worker to notice that Redis is down", timeout=60)
         assert worker.process.poll() is None, worker_log(worker)
         private_redis.start()
-        wait_until(lambda: "Listening on" in open(worker.log.name, errors="replace").read()
-                   or "listening on" in open(worker.log.name, errors="replace").read().lower(), 60,
-                   "the worker to reach Redis")
+        wait_for(lambda: "listening on" in open(worker.log.name, errors="replace").read().lower(),
+                 "the worker to reach Redis", timeout=60)
         assert worker.process.poll() is None, worker_log(worker)
         os.killpg(worker.process.pid, signal.SIGTERM)
         assert worker.process.wait(timeout=60) == 0, worker_log(worker)
@@ -167,7 +148,7 @@ def test_reminders_due_while_smtp_is_down_are_all_sent_once_it_is_back(stoppable
     ids = [a["id"] for a in booked]
     kept, cancelled = ids[:5], booked[5]
     drain_embedded()
-    wait_until(lambda: len(rows_of(AppointmentReminder, ids)) == 6, 30, "the reminders to be planned")
+    wait_for(lambda: len(rows_of(AppointmentReminder, ids)) == 6, "the reminders to be planned", timeout=30)
 
     stoppable_smtp.stop()
     with session_scope() as session:  # they fall due now, while the mail server is down
@@ -179,7 +160,7 @@ def test_reminders_due_while_smtp_is_down_are_all_sent_once_it_is_back(stoppable
         rows = reminder_rows(ids).values()
         return all(r.status == "pending" and r.attempts >= 2 and r.last_error for r in rows)
 
-    wait_until(retried_while_down, 90, "every reminder to fail twice and wait for its next attempt", poll=0.5)
+    wait_for(retried_while_down, "every reminder to fail twice and wait for its next attempt", timeout=90, poll=0.5)
     for row in reminder_rows(ids).values():
         assert row.next_attempt_at is not None and "SMTP" in row.last_error, row
     cancel = client.post(f"/api/v1/appointments/{cancelled['id']}/cancel",
@@ -193,7 +174,7 @@ def test_reminders_due_while_smtp_is_down_are_all_sent_once_it_is_back(stoppable
         rows = reminder_rows(ids)
         return all(rows[i].status == "sent" for i in kept) and rows[cancelled["id"]].status == "cancelled"
 
-    wait_until(all_sent, 90, "every reminder sent once SMTP is back", poll=0.5)
+    wait_for(all_sent, "every reminder sent once SMTP is back", timeout=90, poll=0.5)
     rows = reminder_rows(ids)
     received = [m["X-Slotwise-Notification"] for m in stoppable_smtp.messages]
     for appointment_id in kept:

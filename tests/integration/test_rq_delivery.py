@@ -20,20 +20,8 @@ from booking_app.db import session_scope, utcnow
 from booking_app.models import AppointmentReminder, Notification
 from booking_app.services.messaging.outbox import SEND_JOB
 from booking_app.services.operations.periodic import run_tick
-from booking_app.settings import get_settings
-from tests.conftest import start_private_redis, use_env
 from tests.integration.conftest import book, future_day, notifications, wait_status
 from tests.support.servers import ROOT, tool_env
-
-
-@pytest.fixture
-def private_redis(monkeypatch, database):
-    server = start_private_redis()
-    use_env(monkeypatch, {"REDIS_URL": server.url, "NOTIFICATION_RETRY_DELAYS": "1,2,3"})
-    yield server
-    server.stop()
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 class Worker:

@@ -22,6 +22,7 @@ from booking_app.services.access.tokens import hash_token
 from booking_app.services.appointments.locks import lock_slot
 from tests.conftest import MAIL_CATCHER, create_pg_database, drop_pg_database, free_port, use_env
 from tests.reliability import plain_dsn, start_local_backend
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.postgres]
 
@@ -65,16 +66,6 @@ def key_rows(key: str) -> list[IdempotencyKey]:
                                     .where(IdempotencyKey.key == hash_token(key))).scalars())
 
 
-def wait_for(condition, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout:.0f}s")
-
-
 def test_a_retry_after_the_web_process_was_killed_mid_request_is_answered(database_url, tmp_path):
     from booking_app.services.access.api_keys import create_api_key
 
@@ -110,7 +101,7 @@ def test_a_retry_after_the_web_process_was_killed_mid_request_is_answered(databa
             lock_slot(holder, uuid.UUID(calendar["id"]), start)
             sender = threading.Thread(target=send)
             sender.start()
-            wait_for(lambda: waiting_on_a_lock(database_url), "the booking waiting on its slot")
+            wait_for(lambda: waiting_on_a_lock(database_url), "the booking waiting on its slot", timeout=120)
             [claimed] = key_rows(key["Idempotency-Key"])
             assert claimed.status == "in_progress"
             assert claimed.expires_at - claimed.created_at < timedelta(minutes=5)  # a lease, not the 24 h TTL

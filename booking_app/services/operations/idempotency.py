@@ -97,20 +97,20 @@ class _Leases:
     """The in_progress keys this process holds, renewed by one daemon thread while they run."""
 
     def __init__(self) -> None:
-        self._held: dict[uuid.UUID, None] = {}
+        self._held: set[uuid.UUID] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def hold(self, claim_id: uuid.UUID) -> None:
         with self._lock:
-            self._held[claim_id] = None
+            self._held.add(claim_id)
             if self._thread is None or not self._thread.is_alive():  # also after a fork
                 self._thread = threading.Thread(target=self._renew_forever, name="idempotency-leases", daemon=True)
                 self._thread.start()
 
     def release(self, claim_id: uuid.UUID) -> None:
         with self._lock:
-            self._held.pop(claim_id, None)
+            self._held.discard(claim_id)
 
     def _renew_forever(self) -> None:
         while True:

@@ -16,6 +16,7 @@ from booking_app.errors import RequestInProgress
 from booking_app.models import AuditEvent, IdempotencyKey
 from booking_app.services.access.tokens import hash_token
 from booking_app.services.operations import idempotency
+from tests.support.waiting import wait_for
 
 TOKEN = "tok-" + "x" * 40
 
@@ -28,16 +29,6 @@ def secret(body: dict) -> str | None:
 def short_lease(monkeypatch):
     monkeypatch.setattr(idempotency, "LEASE", timedelta(seconds=2))
     monkeypatch.setattr(idempotency, "RENEW_EVERY", 0.3)
-
-
-def wait_for(condition, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def call(key: str, handler, scope: str = "test scope"):
@@ -64,7 +55,8 @@ def test_a_key_whose_holder_is_gone_runs_afresh_once_its_lease_lapses(short_leas
     assert idempotency._claim("test scope", hash_token(key), idempotency.body_hash({"p": 1}), uuid.uuid4()) is None
     with pytest.raises(RequestInProgress):
         call(key, lambda: (200, {"ran": True}))
-    wait_for(lambda: refused(key))  # ran afresh (and is now answered) once the lease lapsed
+    # ran afresh (and is now answered) once the lease lapsed
+    wait_for(lambda: refused(key), "the retry to run afresh", poll=0.1)
     assert call(key, lambda: (500, {"ran": "again"})) == (200, {"ran": True})
 
 
@@ -78,7 +70,7 @@ def test_a_live_holder_keeps_its_key_past_the_lease(short_lease):
     runner = threading.Thread(target=lambda: answers.append(call(key, slow)))
     runner.start()
     try:
-        wait_for(lambda: stored(key))
+        wait_for(lambda: stored(key), "the response to be stored", poll=0.1)
         started = time.monotonic()
         while time.monotonic() - started < 3 * idempotency.LEASE.total_seconds():  # several leases long
             with pytest.raises(RequestInProgress):
